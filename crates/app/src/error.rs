@@ -1,0 +1,205 @@
+//! The application error: what every use case returns. It carries a coarse
+//! kind (the HTTP adapter maps it to a status once), a short client-facing
+//! title and a message. Internal details never travel in the message: they are
+//! logged where the error is turned into a response.
+
+use std::borrow::Cow;
+use std::fmt;
+
+/// What went wrong, coarsely: enough for an adapter to choose a status code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AppErrorKind {
+    BadRequest,
+    Unauthorized,
+    Forbidden,
+    NotFound,
+    Conflict,
+    Gone,
+    PayloadTooLarge,
+    RateLimited,
+    Unavailable,
+    Internal,
+}
+
+impl AppErrorKind {
+    /// The default short title of an error of this kind.
+    #[must_use]
+    pub const fn default_title(self) -> &'static str {
+        match self {
+            Self::BadRequest => "Bad Request",
+            Self::Unauthorized => "Unauthorized",
+            Self::Forbidden => "Forbidden",
+            Self::NotFound => "Not Found",
+            Self::Conflict => "Conflict",
+            Self::Gone => "Gone",
+            Self::PayloadTooLarge => "Payload Too Large",
+            Self::RateLimited => "Too Many Requests",
+            Self::Unavailable => "Service Unavailable",
+            Self::Internal => "Internal Server Error",
+        }
+    }
+}
+
+/// An error a use case reports to its caller.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AppError {
+    pub kind: AppErrorKind,
+    pub title: Cow<'static, str>,
+    pub message: String,
+    /// For `Internal`/`Unavailable` only: what to log. Never sent to clients.
+    pub detail: Option<String>,
+}
+
+impl AppError {
+    #[must_use]
+    pub fn new(kind: AppErrorKind, message: impl Into<String>) -> Self {
+        Self {
+            kind,
+            title: Cow::Borrowed(kind.default_title()),
+            message: message.into(),
+            detail: None,
+        }
+    }
+
+    /// Replaces the short title (seeds fix some, e.g. "Connection not allowed").
+    #[must_use]
+    pub fn with_title(mut self, title: impl Into<Cow<'static, str>>) -> Self {
+        self.title = title.into();
+        self
+    }
+
+    #[must_use]
+    pub fn bad_request(message: impl Into<String>) -> Self {
+        Self::new(AppErrorKind::BadRequest, message)
+    }
+    #[must_use]
+    pub fn unauthorized(message: impl Into<String>) -> Self {
+        Self::new(AppErrorKind::Unauthorized, message)
+    }
+    #[must_use]
+    pub fn forbidden(message: impl Into<String>) -> Self {
+        Self::new(AppErrorKind::Forbidden, message)
+    }
+    #[must_use]
+    pub fn not_found(message: impl Into<String>) -> Self {
+        Self::new(AppErrorKind::NotFound, message)
+    }
+    #[must_use]
+    pub fn conflict(message: impl Into<String>) -> Self {
+        Self::new(AppErrorKind::Conflict, message)
+    }
+    #[must_use]
+    pub fn gone(message: impl Into<String>) -> Self {
+        Self::new(AppErrorKind::Gone, message)
+    }
+    #[must_use]
+    pub fn rate_limited(message: impl Into<String>) -> Self {
+        Self::new(AppErrorKind::RateLimited, message)
+    }
+
+    /// An unexpected failure: the client sees a generic message, the detail is
+    /// logged with the request id.
+    #[must_use]
+    pub fn internal(detail: impl Into<String>) -> Self {
+        Self {
+            detail: Some(detail.into()),
+            ..Self::new(
+                AppErrorKind::Internal,
+                "An unexpected error occurred; see the server log for this request id",
+            )
+        }
+    }
+
+    /// A dependency (the database) is unreachable.
+    #[must_use]
+    pub fn unavailable(detail: impl Into<String>) -> Self {
+        Self {
+            detail: Some(detail.into()),
+            ..Self::new(
+                AppErrorKind::Unavailable,
+                "A dependency is unavailable; try again shortly",
+            )
+        }
+    }
+
+    /// A field-level validation failure: the message names the field.
+    #[must_use]
+    pub fn invalid_field(field: &str, problem: impl fmt::Display) -> Self {
+        Self::bad_request(format!("{field}: {problem}"))
+    }
+}
+
+impl fmt::Display for AppError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.title, self.message)
+    }
+}
+
+impl std::error::Error for AppError {}
+
+/// What a repository adapter reports. Adapters map driver errors into these
+/// once, so use cases never see diesel (or any driver) types.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum StoreError {
+    /// A uniqueness rule among live rows was violated; carries the
+    /// constraint (index) name when the backend reports one.
+    #[error("unique constraint violated ({0})")]
+    Conflict(String),
+    /// A foreign key pointed nowhere.
+    #[error("referenced row does not exist ({0})")]
+    MissingReference(String),
+    /// The row the operation needed does not exist.
+    #[error("row not found")]
+    NotFound,
+    /// The backend could not be reached (pool timeout, connection refused).
+    #[error("database unavailable: {0}")]
+    Unavailable(String),
+    /// Anything else: a bug or corrupt data. Logged, answered with 500.
+    #[error("database error: {0}")]
+    Backend(String),
+}
+
+impl From<StoreError> for AppError {
+    fn from(err: StoreError) -> Self {
+        match err {
+            StoreError::Conflict(what) => AppError::conflict(format!(
+                "A record with the same unique value exists ({what})"
+            )),
+            StoreError::MissingReference(what) => {
+                AppError::bad_request(format!("A referenced record does not exist ({what})"))
+            }
+            StoreError::NotFound => AppError::not_found("Not found"),
+            StoreError::Unavailable(detail) => AppError::unavailable(detail),
+            StoreError::Backend(detail) => AppError::internal(detail),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn internal_errors_never_carry_their_detail_in_the_message() {
+        let err = AppError::internal("SELECT * FROM users; syntax error at /srv/x.rs:1");
+        assert!(!err.message.contains("SELECT"));
+        assert_eq!(err.title, "Internal Server Error");
+        assert!(err.detail.is_some());
+    }
+
+    #[test]
+    fn store_conflicts_become_409_and_backend_errors_500() {
+        assert_eq!(
+            AppError::from(StoreError::Conflict("users_email".into())).kind,
+            AppErrorKind::Conflict
+        );
+        assert_eq!(
+            AppError::from(StoreError::Backend("x".into())).kind,
+            AppErrorKind::Internal
+        );
+        assert_eq!(
+            AppError::from(StoreError::Unavailable("x".into())).kind,
+            AppErrorKind::Unavailable
+        );
+    }
+}

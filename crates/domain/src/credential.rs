@@ -1,0 +1,678 @@
+//! Credential connections' rules: the [`ConnId`] and [`Port`] values, the
+//! seven [`CredentialType`]s and the [`CredentialField`]s each one uses, the
+//! `extra` JSON rule, masking of secrets in answers, and the tri-state
+//! [`PasswordUpdate`]/[`ExtraUpdate`] of a `PUT`. Sealing secrets and probing
+//! connectivity are adapters' jobs: no secret ever lives in an entity here.
+
+use std::fmt;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::error::{DomainError, ErrorKind, ValueError};
+use crate::string_enum::{string_enum, string_value};
+
+/// Longest `conn_id`.
+pub const MAX_CONN_ID_LEN: usize = 64;
+
+/// A credential connection's name, unique in its environment: 1–64
+/// lowercase letters, digits, `-` and `_`, starting with a letter or digit.
+/// Not normalized: uppercase is refused.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ConnId(String);
+
+impl ConnId {
+    /// Validates a `conn_id`.
+    ///
+    /// # Errors
+    /// [`ValueError::Format`] saying which rule it breaks.
+    pub fn parse(s: &str) -> Result<Self, ValueError> {
+        let err = |reason: &str| ValueError::format("conn_id", s, reason);
+        let len = s.chars().count();
+        if len == 0 {
+            return Err(err("it must not be empty"));
+        }
+        if len > MAX_CONN_ID_LEN {
+            return Err(err("it must be at most 64 characters long"));
+        }
+        if s.chars().any(|c| c.is_ascii_uppercase()) {
+            return Err(err("it must be lowercase"));
+        }
+        if !s
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_')
+        {
+            return Err(err(
+                "only lowercase letters, digits, '-' and '_' are allowed",
+            ));
+        }
+        if !s
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
+        {
+            return Err(err("it must start with a letter or a digit"));
+        }
+        Ok(Self(s.to_owned()))
+    }
+}
+
+string_value!(ConnId);
+
+/// A TCP port, 1–65535.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Port(u16);
+
+impl Port {
+    /// Validates a port number given as any integer.
+    ///
+    /// # Errors
+    /// [`ValueError::OutOfRange`] outside 1–65535.
+    pub fn new(n: i64) -> Result<Self, ValueError> {
+        match u16::try_from(n) {
+            Ok(p) if p != 0 => Ok(Self(p)),
+            _ => Err(ValueError::OutOfRange {
+                what: "port",
+                value: n,
+                min: 1,
+                max: i64::from(u16::MAX),
+            }),
+        }
+    }
+
+    /// The port number.
+    #[must_use]
+    pub const fn get(self) -> u16 {
+        self.0
+    }
+}
+
+impl TryFrom<i64> for Port {
+    type Error = ValueError;
+
+    fn try_from(n: i64) -> Result<Self, Self::Error> {
+        Self::new(n)
+    }
+}
+
+impl TryFrom<u32> for Port {
+    type Error = ValueError;
+
+    fn try_from(n: u32) -> Result<Self, Self::Error> {
+        Self::new(i64::from(n))
+    }
+}
+
+impl TryFrom<i32> for Port {
+    type Error = ValueError;
+
+    fn try_from(n: i32) -> Result<Self, Self::Error> {
+        Self::new(i64::from(n))
+    }
+}
+
+impl TryFrom<u16> for Port {
+    type Error = ValueError;
+
+    fn try_from(n: u16) -> Result<Self, Self::Error> {
+        Self::new(i64::from(n))
+    }
+}
+
+impl From<Port> for u16 {
+    fn from(port: Port) -> Self {
+        port.0
+    }
+}
+
+impl fmt::Display for Port {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl std::str::FromStr for Port {
+    type Err = ValueError;
+
+    /// Parses a decimal port ("5432").
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.parse::<i64>() {
+            Ok(n) => Self::new(n),
+            Err(_) => Err(ValueError::format(
+                "port",
+                s,
+                "it must be a whole number between 1 and 65535",
+            )),
+        }
+    }
+}
+
+impl Serialize for Port {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_u16(self.0)
+    }
+}
+
+impl<'de> Deserialize<'de> for Port {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        Self::new(i64::deserialize(deserializer)?).map_err(serde::de::Error::custom)
+    }
+}
+
+string_enum! {
+    /// A field of a credential connection that a type may use.
+    #[derive(PartialOrd, Ord)]
+    pub enum CredentialField as "connection field" {
+        Host = "host",
+        Port = "port",
+        Schema = "schema",
+        Login = "login",
+        Password = "password",
+        Extra = "extra",
+    }
+}
+
+string_enum! {
+    /// The kind of system a credential connection reaches.
+    #[derive(PartialOrd, Ord)]
+    pub enum CredentialType as "connection type" {
+        Postgres = "postgres",
+        Mysql = "mysql",
+        Sqlite = "sqlite",
+        Http = "http",
+        Sftp = "sftp",
+        S3 = "s3",
+        Generic = "generic",
+    }
+}
+
+impl CredentialType {
+    /// The human label, as `GET /api/connection-types` shows it.
+    #[must_use]
+    pub const fn label(self) -> &'static str {
+        match self {
+            Self::Postgres => "PostgreSQL",
+            Self::Mysql => "MySQL",
+            Self::Sqlite => "SQLite",
+            Self::Http => "HTTP / REST API",
+            Self::Sftp => "SFTP / SSH",
+            Self::S3 => "Amazon S3",
+            Self::Generic => "Generic",
+        }
+    }
+
+    /// The fields this type uses, in the order the connection-types list shows.
+    #[must_use]
+    pub const fn fields(self) -> &'static [CredentialField] {
+        use CredentialField as F;
+        match self {
+            Self::Postgres | Self::Mysql => &[F::Host, F::Port, F::Schema, F::Login, F::Password],
+            Self::Sqlite => &[F::Host],
+            Self::Http | Self::Sftp | Self::Generic => {
+                &[F::Host, F::Port, F::Login, F::Password, F::Extra]
+            }
+            Self::S3 => &[F::Extra],
+        }
+    }
+
+    /// Whether this type uses `field`.
+    #[must_use]
+    pub fn accepts(self, field: CredentialField) -> bool {
+        self.fields().contains(&field)
+    }
+}
+
+/// Why a credential connection is refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum CredentialError {
+    /// A field was given that the type does not use.
+    #[error("field '{field}' is not used by connection type '{conn_type}'")]
+    FieldNotUsed {
+        /// The field given.
+        field: CredentialField,
+        /// The connection's type.
+        conn_type: CredentialType,
+    },
+    /// `extra` is not a string holding a JSON object.
+    #[error("field 'extra' must be a string holding a JSON object")]
+    ExtraNotJsonObject,
+    /// A value (conn_id, port, type) is malformed.
+    #[error(transparent)]
+    Value(#[from] ValueError),
+    /// Resources still reference the connection and `force` was not given.
+    #[error(
+        "Connection is used by {} resource(s) (ids: {}); remove the references or pass ?force=true to delete it anyway",
+        .resource_ids.len(),
+        join_ids(.resource_ids)
+    )]
+    InUse {
+        /// The referencing resources' ids.
+        resource_ids: Vec<i64>,
+    },
+}
+
+fn join_ids(ids: &[i64]) -> String {
+    ids.iter()
+        .map(i64::to_string)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+impl CredentialError {
+    /// How an adapter should treat the refusal.
+    #[must_use]
+    pub const fn kind(&self) -> ErrorKind {
+        match self {
+            Self::FieldNotUsed { .. } | Self::ExtraNotJsonObject | Self::Value(_) => {
+                ErrorKind::Invalid
+            }
+            Self::InUse { .. } => ErrorKind::Conflict,
+        }
+    }
+}
+
+impl DomainError for CredentialError {
+    fn kind(&self) -> ErrorKind {
+        Self::kind(self)
+    }
+}
+
+/// Checks that `conn_type` uses every field in `present`.
+///
+/// Pass the fields in [`CredentialField::ALL`] order for a stable answer.
+///
+/// # Errors
+/// [`CredentialError::FieldNotUsed`] naming the first field it does not use.
+pub fn check_fields(
+    conn_type: CredentialType,
+    present: impl IntoIterator<Item = CredentialField>,
+) -> Result<(), CredentialError> {
+    match present.into_iter().find(|field| !conn_type.accepts(*field)) {
+        Some(field) => Err(CredentialError::FieldNotUsed { field, conn_type }),
+        None => Ok(()),
+    }
+}
+
+/// Checks that `extra` is a string holding a JSON object (`{"sslmode": "require"}`).
+///
+/// # Errors
+/// [`CredentialError::ExtraNotJsonObject`]; the message never repeats the
+/// value, which may hold secrets.
+pub fn check_extra(extra: &str) -> Result<(), CredentialError> {
+    match serde_json::from_str::<serde_json::Value>(extra) {
+        Ok(serde_json::Value::Object(_)) => Ok(()),
+        _ => Err(CredentialError::ExtraNotJsonObject),
+    }
+}
+
+/// Whether resources still reference a connection that is being deleted.
+///
+/// # Errors
+/// [`CredentialError::InUse`] listing them, unless `force`.
+pub fn check_credential_delete(
+    referencing_resource_ids: &[i64],
+    force: bool,
+) -> Result<(), CredentialError> {
+    if referencing_resource_ids.is_empty() || force {
+        Ok(())
+    } else {
+        Err(CredentialError::InUse {
+            resource_ids: referencing_resource_ids.to_vec(),
+        })
+    }
+}
+
+/// What a single-connection answer shows instead of a stored password.
+pub const PASSWORD_MASK: &str = "********";
+
+/// The `password` of a connection in a list: always empty, whatever is stored.
+#[must_use]
+pub const fn mask_for_list() -> &'static str {
+    ""
+}
+
+/// The `password` of a single connection: the mask when one is stored,
+/// nothing (`null`) otherwise.
+#[must_use]
+pub const fn mask_for_get(has_password: bool) -> Option<&'static str> {
+    if has_password {
+        Some(PASSWORD_MASK)
+    } else {
+        None
+    }
+}
+
+/// What a `PUT` does to the stored password.
+#[derive(Clone, PartialEq, Eq)]
+pub enum PasswordUpdate {
+    /// Leave it as it is.
+    Keep,
+    /// Remove it.
+    Clear,
+    /// Replace it.
+    Set(String),
+}
+
+impl PasswordUpdate {
+    /// From the JSON tri-state (`None`: field omitted; `Some(None)`: `null`):
+    /// omitted, [`PASSWORD_MASK`] or `""` keep the stored password, `null`
+    /// clears it, any other string replaces it.
+    #[must_use]
+    pub fn from_json(field: Option<Option<String>>) -> Self {
+        match field {
+            None => Self::Keep,
+            Some(None) => Self::Clear,
+            Some(Some(s)) if s.is_empty() || s == PASSWORD_MASK => Self::Keep,
+            Some(Some(s)) => Self::Set(s),
+        }
+    }
+
+    /// Whether the update writes a value (the field counts as present for
+    /// [`check_fields`]).
+    #[must_use]
+    pub const fn sets_value(&self) -> bool {
+        matches!(self, Self::Set(_))
+    }
+}
+
+impl fmt::Debug for PasswordUpdate {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Keep => f.write_str("Keep"),
+            Self::Clear => f.write_str("Clear"),
+            Self::Set(_) => f.debug_tuple("Set").field(&"[redacted]").finish(),
+        }
+    }
+}
+
+/// What a `PUT` does to the stored `extra`.
+#[derive(Clone, PartialEq, Eq)]
+pub enum ExtraUpdate {
+    /// Leave it as it is.
+    Keep,
+    /// Remove it.
+    Clear,
+    /// Replace it (a string holding a JSON object).
+    Set(String),
+}
+
+impl ExtraUpdate {
+    /// From the JSON tri-state: omitted keeps, `null` clears, a string
+    /// replaces (after [`check_extra`]).
+    ///
+    /// # Errors
+    /// [`CredentialError::ExtraNotJsonObject`].
+    pub fn from_json(field: Option<Option<String>>) -> Result<Self, CredentialError> {
+        match field {
+            None => Ok(Self::Keep),
+            Some(None) => Ok(Self::Clear),
+            Some(Some(s)) => {
+                check_extra(&s)?;
+                Ok(Self::Set(s))
+            }
+        }
+    }
+
+    /// Whether the update writes a value.
+    #[must_use]
+    pub const fn sets_value(&self) -> bool {
+        matches!(self, Self::Set(_))
+    }
+}
+
+impl fmt::Debug for ExtraUpdate {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Keep => f.write_str("Keep"),
+            Self::Clear => f.write_str("Clear"),
+            Self::Set(_) => f.debug_tuple("Set").field(&"[redacted]").finish(),
+        }
+    }
+}
+
+/// A credential connection as the rules see it. Secrets (password, extra)
+/// are not here: they stay sealed in the store until a use case needs them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CredentialConnection {
+    pub id: Uuid,
+    pub environment_id: Uuid,
+    pub conn_id: ConnId,
+    pub conn_type: CredentialType,
+    pub host: Option<String>,
+    pub port: Option<Port>,
+    pub schema: Option<String>,
+    pub login: Option<String>,
+    pub description: Option<String>,
+    /// Whether a (sealed) password is stored.
+    pub has_password: bool,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests {
+    use super::*;
+    use CredentialField as F;
+    use proptest::prelude::*;
+
+    #[test]
+    fn conn_ids() {
+        for ok in [
+            "prod-postgres",
+            "a",
+            "9",
+            "etl_db-2",
+            "a_",
+            "a-",
+            &"a".repeat(64),
+        ] {
+            assert_eq!(ConnId::parse(ok).unwrap().as_str(), ok);
+        }
+        let cases = [
+            ("", "empty"),
+            (&*"a".repeat(65), "at most 64"),
+            ("Prod", "lowercase"),
+            ("-prod", "start with a letter or a digit"),
+            ("_prod", "start with a letter or a digit"),
+            ("prod db", "only lowercase letters"),
+            ("prod.db", "only lowercase letters"),
+        ];
+        for (input, expected) in cases {
+            let err = ConnId::parse(input).unwrap_err().to_string();
+            assert!(err.contains(expected), "{input:?}: {err}");
+        }
+        assert!(serde_json::from_str::<ConnId>("\"Bad\"").is_err());
+    }
+
+    #[test]
+    fn ports() {
+        assert_eq!(Port::new(1).unwrap().get(), 1);
+        assert_eq!(Port::new(65535).unwrap().get(), 65535);
+        assert_eq!(Port::try_from(5432_u32).unwrap().to_string(), "5432");
+        for bad in [0, -1, 65536, i64::MAX, i64::MIN] {
+            assert!(Port::new(bad).is_err(), "{bad}");
+        }
+        assert!(Port::try_from(70000_u32).is_err());
+        assert!(Port::try_from(0_u16).is_err());
+        assert_eq!(
+            Port::new(70000).unwrap_err().to_string(),
+            "70000 is not a valid port: it must be between 1 and 65535"
+        );
+        assert_eq!("22".parse::<Port>().unwrap().get(), 22);
+        assert!("x".parse::<Port>().is_err());
+        let p: Port = serde_json::from_str("5432").unwrap();
+        assert_eq!(serde_json::to_string(&p).unwrap(), "5432");
+        assert!(serde_json::from_str::<Port>("0").is_err());
+        assert!(serde_json::from_str::<Port>("65536").is_err());
+        assert!(serde_json::from_str::<Port>("\"5432\"").is_err());
+        assert_eq!(u16::from(p), 5432);
+    }
+
+    #[test]
+    fn types_match_the_seed_catalog() {
+        let expected: &[(&str, &str, &[&str])] = &[
+            (
+                "postgres",
+                "PostgreSQL",
+                &["host", "port", "schema", "login", "password"],
+            ),
+            (
+                "mysql",
+                "MySQL",
+                &["host", "port", "schema", "login", "password"],
+            ),
+            ("sqlite", "SQLite", &["host"]),
+            (
+                "http",
+                "HTTP / REST API",
+                &["host", "port", "login", "password", "extra"],
+            ),
+            (
+                "sftp",
+                "SFTP / SSH",
+                &["host", "port", "login", "password", "extra"],
+            ),
+            ("s3", "Amazon S3", &["extra"]),
+            (
+                "generic",
+                "Generic",
+                &["host", "port", "login", "password", "extra"],
+            ),
+        ];
+        assert_eq!(CredentialType::ALL.len(), expected.len());
+        for (t, (name, label, fields)) in CredentialType::ALL.iter().zip(expected) {
+            assert_eq!(t.as_str(), *name);
+            assert_eq!(t.label(), *label);
+            let got: Vec<&str> = t.fields().iter().map(|f| f.as_str()).collect();
+            assert_eq!(got, *fields);
+            assert_eq!(serde_json::to_value(t).unwrap(), *name);
+        }
+    }
+
+    #[test]
+    fn every_type_field_cell() {
+        for t in CredentialType::ALL {
+            for f in CredentialField::ALL {
+                assert_eq!(t.accepts(*f), t.fields().contains(f));
+                assert_eq!(check_fields(*t, [*f]).is_ok(), t.accepts(*f), "{t} {f}");
+            }
+        }
+    }
+
+    #[test]
+    fn unused_fields_are_named() {
+        let err = check_fields(CredentialType::Sqlite, [F::Host, F::Schema, F::Port]).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "field 'schema' is not used by connection type 'sqlite'"
+        );
+        assert_eq!(err.kind(), ErrorKind::Invalid);
+        assert!(
+            check_fields(
+                CredentialType::Postgres,
+                CredentialType::Postgres.fields().iter().copied()
+            )
+            .is_ok()
+        );
+        assert!(check_fields(CredentialType::S3, []).is_ok());
+        let err = "oracle".parse::<CredentialType>().unwrap_err().to_string();
+        assert_eq!(
+            err,
+            "'oracle' is not a valid connection type; expected one of: postgres, mysql, sqlite, http, sftp, s3, generic"
+        );
+    }
+
+    #[test]
+    fn extra_must_be_a_json_object() {
+        assert!(check_extra("{\"sslmode\": \"require\"}").is_ok());
+        assert!(check_extra("{}").is_ok());
+        for bad in ["", "[]", "1", "\"x\"", "null", "{", "{\"a\":1} x"] {
+            assert_eq!(
+                check_extra(bad),
+                Err(CredentialError::ExtraNotJsonObject),
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn masking() {
+        assert_eq!(mask_for_list(), "");
+        assert_eq!(mask_for_get(true), Some("********"));
+        assert_eq!(mask_for_get(false), None);
+    }
+
+    #[test]
+    fn password_tri_state() {
+        use PasswordUpdate as P;
+        assert_eq!(P::from_json(None), P::Keep);
+        assert_eq!(P::from_json(Some(Some("********".into()))), P::Keep);
+        assert_eq!(P::from_json(Some(Some(String::new()))), P::Keep);
+        assert_eq!(P::from_json(Some(None)), P::Clear);
+        assert_eq!(
+            P::from_json(Some(Some("new-secret".into()))),
+            P::Set("new-secret".into())
+        );
+        assert_eq!(
+            P::from_json(Some(Some("*******".into()))),
+            P::Set("*******".into())
+        );
+        assert!(P::Set("x".into()).sets_value() && !P::Keep.sets_value() && !P::Clear.sets_value());
+        assert_eq!(
+            format!("{:?}", P::Set("new-secret".into())),
+            "Set(\"[redacted]\")"
+        );
+    }
+
+    #[test]
+    fn extra_tri_state() {
+        use ExtraUpdate as X;
+        assert_eq!(X::from_json(None), Ok(X::Keep));
+        assert_eq!(X::from_json(Some(None)), Ok(X::Clear));
+        assert_eq!(
+            X::from_json(Some(Some("{}".into()))),
+            Ok(X::Set("{}".into()))
+        );
+        assert_eq!(
+            X::from_json(Some(Some("nope".into()))),
+            Err(CredentialError::ExtraNotJsonObject)
+        );
+        assert_eq!(
+            format!("{:?}", X::Set("{\"k\":\"s3cr3t\"}".into())),
+            "Set(\"[redacted]\")"
+        );
+    }
+
+    #[test]
+    fn deleting_a_referenced_connection_needs_force() {
+        assert_eq!(check_credential_delete(&[], false), Ok(()));
+        assert_eq!(check_credential_delete(&[1, 2], true), Ok(()));
+        let err = check_credential_delete(&[1, 2], false).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Conflict);
+        assert_eq!(
+            err.to_string(),
+            "Connection is used by 2 resource(s) (ids: 1, 2); remove the references or pass ?force=true to delete it anyway"
+        );
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+
+        #[test]
+        fn ports_accept_exactly_1_to_65535(n in prop_oneof![any::<i64>(), -5_i64..70_000]) {
+            prop_assert_eq!(Port::new(n).is_ok(), (1..=65535).contains(&n));
+        }
+
+        #[test]
+        fn conn_ids_round_trip(s in "[a-zA-Z0-9_ .-]{0,66}") {
+            if let Ok(id) = ConnId::parse(&s) {
+                prop_assert_eq!(id.as_str(), s.as_str());
+                prop_assert!(id.as_str().len() <= 64);
+                prop_assert!(!id.as_str().starts_with(['-', '_']));
+            }
+        }
+    }
+}

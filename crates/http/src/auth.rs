@@ -1,0 +1,202 @@
+//! Accounts: register, login, `GET /api/v1/me`, and the [`AuthUser`]
+//! extractor every protected route takes.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use actix_web::dev::Payload;
+use actix_web::http::header;
+use actix_web::{FromRequest, HttpRequest, HttpResponse, get, post, web};
+use chrono::{DateTime, Utc};
+use patchbay_app::AppError;
+use patchbay_app::auth::RegisterInput;
+use patchbay_domain::User;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use crate::AppState;
+use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::extract::ApiJson;
+
+pub(crate) fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(register).service(login).service(me);
+}
+
+/// A user as the API shows it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct UserDto {
+    pub id: Uuid,
+    #[schema(example = "ada@example.com")]
+    pub email: String,
+    #[schema(example = "Ada Lovelace")]
+    pub name: String,
+    /// Instance administrator (the first registered user).
+    pub is_admin: bool,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<User> for UserDto {
+    fn from(u: User) -> Self {
+        Self {
+            id: u.id,
+            email: u.email.as_str().to_owned(),
+            name: u.name,
+            is_admin: u.is_admin,
+            created_at: u.created_at,
+            updated_at: u.updated_at,
+        }
+    }
+}
+
+/// `POST /api/auth/register` body.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RegisterRequest {
+    #[schema(example = "ada@example.com")]
+    pub email: String,
+    /// 8–128 characters.
+    #[schema(example = "correct horse battery staple")]
+    pub password: String,
+    #[schema(example = "Ada Lovelace")]
+    pub name: String,
+}
+
+/// `POST /api/auth/register` answer.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RegisterResponse {
+    pub user: UserDto,
+    pub token: String,
+}
+
+/// `POST /api/auth/login` body.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LoginRequest {
+    #[schema(example = "ada@example.com")]
+    pub email: String,
+    #[schema(example = "correct horse battery staple")]
+    pub password: String,
+}
+
+/// `POST /api/auth/login` answer.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LoginResponse {
+    pub token: String,
+    #[schema(example = "Bearer")]
+    pub token_type: &'static str,
+    /// Seconds until the token expires.
+    #[schema(example = 86400)]
+    pub expires_in: i64,
+    pub user: UserDto,
+}
+
+/// Creates an account and returns it with a token. The first account of an
+/// instance is its administrator.
+#[utoipa::path(post, path = "/api/auth/register", tag = "auth", request_body = RegisterRequest,
+    responses(
+        (status = 201, description = "Registered", body = RegisterResponse),
+        (status = 400, description = "Invalid email, name or password, or malformed JSON", body = ErrorBody),
+        (status = 403, description = "Sign-up is disabled", body = ErrorBody),
+        (status = 409, description = "Email already registered", body = ErrorBody),
+    ))]
+#[post("/api/auth/register")]
+pub(crate) async fn register(
+    state: web::Data<AppState>,
+    body: ApiJson<RegisterRequest>,
+) -> ApiResult<HttpResponse> {
+    let ApiJson(body) = body;
+    let (user, token) = state
+        .auth
+        .register(RegisterInput {
+            email: body.email,
+            password: body.password,
+            name: body.name,
+        })
+        .await?;
+    Ok(HttpResponse::Created().json(RegisterResponse {
+        user: user.into(),
+        token: token.token,
+    }))
+}
+
+/// Exchanges email and password for a bearer token. Rate limited per client
+/// address.
+#[utoipa::path(post, path = "/api/auth/login", tag = "auth", request_body = LoginRequest,
+    responses(
+        (status = 200, description = "Logged in", body = LoginResponse),
+        (status = 400, description = "Malformed JSON", body = ErrorBody),
+        (status = 401, description = "Invalid email or password", body = ErrorBody),
+        (status = 429, description = "Too many attempts from this address", body = ErrorBody),
+    ))]
+#[post("/api/auth/login")]
+pub(crate) async fn login(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    body: ApiJson<LoginRequest>,
+) -> ApiResult<HttpResponse> {
+    if let Some(peer) = req.peer_addr()
+        && !state.login_limiter.check(peer.ip())
+    {
+        return Err(AppError::rate_limited("Too many login attempts; try again later").into());
+    }
+    let ApiJson(body) = body;
+    let (user, token) = state.auth.login(&body.email, &body.password).await?;
+    Ok(HttpResponse::Ok().json(LoginResponse {
+        token: token.token,
+        token_type: "Bearer",
+        expires_in: token.expires_in,
+        user: user.into(),
+    }))
+}
+
+/// The authenticated caller.
+#[utoipa::path(get, path = "/api/v1/me", tag = "auth", security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The caller", body = UserDto),
+        (status = 401, description = "Missing, malformed, expired or foreign token", body = ErrorBody),
+    ))]
+#[get("/api/v1/me")]
+pub(crate) async fn me(user: AuthUser) -> HttpResponse {
+    HttpResponse::Ok().json(UserDto::from(user.0))
+}
+
+/// The caller, authenticated by `Authorization: Bearer <jwt>`. Any problem
+/// with the header or the token is a 401.
+#[derive(Debug, Clone)]
+pub struct AuthUser(pub User);
+
+fn bearer(req: &HttpRequest) -> Result<String, AppError> {
+    let value = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .ok_or_else(|| AppError::unauthorized("Missing Authorization header"))?
+        .to_str()
+        .map_err(|_| AppError::unauthorized("Malformed Authorization header"))?;
+    let (scheme, token) = value
+        .split_once(' ')
+        .ok_or_else(|| AppError::unauthorized("Expected 'Authorization: Bearer <token>'"))?;
+    if !scheme.eq_ignore_ascii_case("bearer") || token.trim().is_empty() {
+        return Err(AppError::unauthorized(
+            "Expected 'Authorization: Bearer <token>'",
+        ));
+    }
+    Ok(token.trim().to_owned())
+}
+
+impl FromRequest for AuthUser {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let token = bearer(req);
+        let state = req.app_data::<web::Data<AppState>>().cloned();
+        Box::pin(async move {
+            let token = token?;
+            let state =
+                state.ok_or_else(|| AppError::internal("application state is not configured"))?;
+            Ok(Self(state.auth.authenticate(&token).await?))
+        })
+    }
+}

@@ -1,0 +1,61 @@
+//! patchbay's actix-web adapter: routes, extractors, DTOs, the one mapping
+//! from application errors to `{"error","message"}` responses, ops endpoints
+//! and the OpenAPI document. It holds no business rule: handlers parse,
+//! call a use case, and shape the answer.
+
+mod auth;
+mod error;
+mod extract;
+mod metrics;
+mod openapi;
+mod ops;
+mod rate_limit;
+mod request_id;
+
+use std::sync::Arc;
+
+use actix_web::web;
+use patchbay_app::auth::AuthService;
+use patchbay_app::ports::HealthCheck;
+
+pub use error::ApiError;
+pub use metrics::Metrics;
+pub use openapi::ApiDoc;
+pub use rate_limit::LoginLimiter;
+
+/// The largest JSON body accepted anywhere (SPEC §4).
+pub const JSON_BODY_LIMIT: usize = 256 * 1024;
+
+/// Everything handlers need, shared by every worker.
+#[derive(Clone)]
+pub struct AppState {
+    pub auth: AuthService,
+    pub health: Arc<dyn HealthCheck>,
+    pub metrics: Metrics,
+    pub login_limiter: LoginLimiter,
+}
+
+impl std::fmt::Debug for AppState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AppState").finish_non_exhaustive()
+    }
+}
+
+/// Registers every route, extractor configuration and middleware-independent
+/// piece of the API on an actix `App`/scope. Wrap the app with
+/// [`request_context`] to get request ids, access logs and metrics.
+pub fn configure(state: AppState) -> impl FnOnce(&mut web::ServiceConfig) {
+    move |cfg: &mut web::ServiceConfig| {
+        cfg.app_data(web::Data::new(state))
+            .app_data(extract::payload_config())
+            .app_data(extract::json_config())
+            .app_data(extract::path_config())
+            .app_data(extract::query_config())
+            .configure(ops::routes)
+            .configure(openapi::routes)
+            .configure(auth::routes)
+            .default_service(web::to(error::not_found));
+    }
+}
+
+pub use request_id::request_context;

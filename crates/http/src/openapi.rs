@@ -1,0 +1,67 @@
+//! The OpenAPI document, generated from the handlers' annotations, served at
+//! `/openapi.json` and browsable at `/docs` (Swagger UI assets are vendored
+//! into the binary: no CDN, no external request).
+
+use actix_web::{HttpResponse, get, web};
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+use utoipa_swagger_ui::{Config, SwaggerUi};
+
+/// The whole API.
+#[derive(Debug, OpenApi)]
+#[openapi(
+    info(title = "patchbay", description = "Self-hostable control-plane REST API: projects, environments, resources, resource connections and credential connections."),
+    paths(
+        crate::ops::healthz,
+        crate::ops::readyz,
+        crate::ops::metrics,
+        crate::auth::register,
+        crate::auth::login,
+        crate::auth::me,
+    ),
+    components(schemas(crate::error::ErrorBody)),
+    modifiers(&BearerAuth),
+    tags(
+        (name = "auth", description = "Accounts and tokens"),
+        (name = "ops", description = "Health, readiness and metrics"),
+    )
+)]
+pub struct ApiDoc;
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("JWT")
+                    .build(),
+            ),
+        );
+    }
+}
+
+pub(crate) fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(openapi_json).service(docs_redirect).service(
+        SwaggerUi::new("/docs/{_:.*}")
+            // validator_url "none": Swagger UI would otherwise call an
+            // external validator service from the browser.
+            .config(Config::new(["/openapi.json"]).validator_url("none")),
+    );
+}
+
+#[get("/openapi.json")]
+async fn openapi_json() -> HttpResponse {
+    HttpResponse::Ok().json(ApiDoc::openapi())
+}
+
+#[get("/docs")]
+async fn docs_redirect() -> HttpResponse {
+    HttpResponse::PermanentRedirect()
+        .insert_header(("location", "/docs/"))
+        .finish()
+}

@@ -1,0 +1,124 @@
+//! The patchbay server: configuration, wiring of adapters into use cases, and
+//! the HTTP server. The binary (`main.rs`) adds the CLI; tests boot the same
+//! [`Application`] on port 0.
+
+pub mod config;
+
+use std::net::{SocketAddr, TcpListener};
+use std::num::NonZeroU32;
+use std::sync::Arc;
+
+use actix_web::dev::{Server, ServerHandle};
+use actix_web::middleware::{Compress, from_fn};
+use actix_web::{App, HttpServer};
+use patchbay_app::auth::AuthService;
+use patchbay_app::ports::{SystemClock, UuidV7Generator};
+use patchbay_app::security::{Argon2Hasher, JwtSettings, TokenService};
+use patchbay_http::{AppState, LoginLimiter, Metrics};
+use patchbay_store::{Database, DatabaseOptions};
+
+pub use config::{Mode, Settings};
+
+/// The issuer and audience of patchbay tokens.
+pub const JWT_ISSUER: &str = "patchbay";
+pub const JWT_AUDIENCE: &str = "patchbay-api";
+
+/// A built, bound, not yet awaited server.
+pub struct Application {
+    addr: SocketAddr,
+    server: Server,
+}
+
+impl std::fmt::Debug for Application {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Application")
+            .field("addr", &self.addr)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Application {
+    /// Connects (and migrates) the database, wires the use cases and binds
+    /// the listener.
+    ///
+    /// # Errors
+    /// A message fit for the log: bad settings, unreachable database, failed
+    /// migration, address in use.
+    pub async fn build(settings: &Settings) -> Result<Self, String> {
+        let jwt_secret = settings.resolve_jwt_secret()?;
+        // Validated now so a bad key ring fails at start-up, not at first use.
+        let _key_ring = settings.resolve_secret_keys()?;
+        let listener = TcpListener::bind(&settings.listen)
+            .map_err(|e| format!("cannot listen on {}: {e}", settings.listen))?;
+        let addr = listener.local_addr().map_err(|e| e.to_string())?;
+
+        let mut options = DatabaseOptions::new(settings.database_url.clone());
+        options.max_connections = settings.db_max_connections;
+        let db = Database::connect(&options).await?;
+        tracing::info!(backend = ?db.backend(), "database ready");
+
+        let tokens = TokenService::new(JwtSettings {
+            secret: jwt_secret,
+            issuer: JWT_ISSUER.into(),
+            audience: JWT_AUDIENCE.into(),
+            ttl_seconds: settings.jwt_ttl_seconds,
+        })?;
+        let cores = std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get);
+        let auth = AuthService::new(
+            Arc::new(db.clone()),
+            Arc::new(Argon2Hasher::new(cores.max(2))?),
+            tokens,
+            Arc::new(SystemClock),
+            Arc::new(UuidV7Generator),
+            settings.signup_enabled,
+        );
+        let rate = NonZeroU32::new(settings.login_rate_per_minute)
+            .ok_or("PATCHBAY_LOGIN_RATE_PER_MINUTE must be at least 1")?;
+        let state = AppState {
+            auth,
+            health: Arc::new(db),
+            metrics: Metrics::new()?,
+            login_limiter: LoginLimiter::per_minute(rate),
+        };
+
+        let mut server = HttpServer::new(move || {
+            App::new()
+                .wrap(Compress::default())
+                .wrap(from_fn(patchbay_http::request_context))
+                .configure(patchbay_http::configure(state.clone()))
+        })
+        .shutdown_timeout(10)
+        .listen(listener)
+        .map_err(|e| format!("cannot serve on {addr}: {e}"))?;
+        if let Some(workers) = settings.workers {
+            server = server.workers(workers.max(1));
+        }
+        if !settings.handle_signals {
+            server = server.disable_signals();
+        }
+        Ok(Self {
+            addr,
+            server: server.run(),
+        })
+    }
+
+    /// The bound address (useful with port 0).
+    #[must_use]
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// A handle to stop the server.
+    #[must_use]
+    pub fn handle(&self) -> ServerHandle {
+        self.server.handle()
+    }
+
+    /// Serves until stopped (SIGINT/SIGTERM trigger a graceful stop).
+    ///
+    /// # Errors
+    /// I/O errors of the server.
+    pub async fn run(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}

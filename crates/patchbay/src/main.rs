@@ -1,0 +1,191 @@
+//! The `patchbay` command: `serve` (default), `migrate`, `user create`,
+//! `secrets generate-key`.
+
+use std::io::BufRead as _;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use clap::{Parser, Subcommand};
+use patchbay::Settings;
+use patchbay::config::{generate_key_entry, redact_url};
+use patchbay_app::auth::{AuthService, RegisterInput};
+use patchbay_app::ports::{SystemClock, UuidV7Generator};
+use patchbay_app::security::{Argon2Hasher, JwtSettings, TokenService};
+use patchbay_store::{Database, DatabaseOptions};
+use tracing_subscriber::EnvFilter;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "patchbay",
+    version,
+    about = "Self-hostable control-plane REST API"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Serve the API (the default).
+    Serve,
+    /// Apply pending database migrations and exit.
+    Migrate {
+        /// Revert every migration instead (destroys all data).
+        #[arg(long)]
+        revert_all: bool,
+    },
+    /// Manage user accounts.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+    /// Manage the sealing keys of credential secrets.
+    Secrets {
+        #[command(subcommand)]
+        command: SecretsCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum UserCommand {
+    /// Create an account; the password is read from standard input.
+    Create {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        name: String,
+        /// Make the account an instance administrator.
+        #[arg(long)]
+        admin: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum SecretsCommand {
+    /// Print a new key-ring entry for PATCHBAY_SECRET_KEYS.
+    GenerateKey,
+}
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            tracing::error!("{message}");
+            eprintln!("patchbay: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(cli: Cli) -> Result<(), String> {
+    let command = cli.command.unwrap_or(Command::Serve);
+    if let Command::Secrets {
+        command: SecretsCommand::GenerateKey,
+    } = command
+    {
+        println!("{}", generate_key_entry());
+        return Ok(());
+    }
+    let settings = Settings::load()?;
+    match command {
+        Command::Serve => serve(settings),
+        Command::Migrate { revert_all } => {
+            let report = if revert_all {
+                patchbay_store::revert_all_migrations(&settings.database_url)?
+            } else {
+                patchbay_store::run_migrations(&settings.database_url)?
+            };
+            let verb = if revert_all { "reverted" } else { "applied" };
+            println!(
+                "{verb} {} migration(s) on {}{}",
+                report.versions.len(),
+                redact_url(&settings.database_url),
+                if report.versions.is_empty() {
+                    String::new()
+                } else {
+                    format!(": {}", report.versions.join(", "))
+                }
+            );
+            Ok(())
+        }
+        Command::User {
+            command: UserCommand::Create { email, name, admin },
+        } => create_user(&settings, email, name, admin),
+        Command::Secrets { .. } => Ok(()),
+    }
+}
+
+fn serve(settings: Settings) -> Result<(), String> {
+    actix_web::rt::System::new().block_on(async move {
+        tracing::info!(?settings, "starting patchbay");
+        let app = patchbay::Application::build(&settings).await?;
+        tracing::info!(addr = %app.addr(), "listening");
+        app.run().await.map_err(|e| format!("server error: {e}"))
+    })
+}
+
+fn create_user(
+    settings: &Settings,
+    email: String,
+    name: String,
+    admin: bool,
+) -> Result<(), String> {
+    eprintln!("password (read from standard input):");
+    let mut password = String::new();
+    std::io::stdin()
+        .lock()
+        .read_line(&mut password)
+        .map_err(|e| format!("cannot read the password: {e}"))?;
+    let password = password.trim_end_matches(['\r', '\n']).to_owned();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| e.to_string())?;
+    runtime.block_on(async {
+        let db = Database::connect(&DatabaseOptions::new(settings.database_url.clone())).await?;
+        let tokens = TokenService::new(JwtSettings {
+            secret: settings.resolve_jwt_secret()?,
+            issuer: patchbay::JWT_ISSUER.into(),
+            audience: patchbay::JWT_AUDIENCE.into(),
+            ttl_seconds: settings.jwt_ttl_seconds,
+        })?;
+        let auth = AuthService::new(
+            Arc::new(db),
+            Arc::new(Argon2Hasher::new(1)?),
+            tokens,
+            Arc::new(SystemClock),
+            Arc::new(UuidV7Generator),
+            true,
+        );
+        let user = auth
+            .create_user(
+                RegisterInput {
+                    email,
+                    password,
+                    name,
+                },
+                admin,
+            )
+            .await
+            .map_err(|e| e.message)?;
+        println!(
+            "created user {} <{}>{}",
+            user.id,
+            user.email.as_str(),
+            if user.is_admin {
+                " (instance admin)"
+            } else {
+                ""
+            }
+        );
+        Ok(())
+    })
+}

@@ -1,0 +1,287 @@
+//! Connection pools for both backends behind one [`Database`] handle, and the
+//! macros that expand one query body per backend.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use diesel::SqliteConnection;
+use diesel_async::pooled_connection::deadpool::Pool;
+use diesel_async::pooled_connection::{AsyncDieselConnectionManager, ManagerConfig};
+use diesel_async::sync_connection_wrapper::SyncConnectionWrapper;
+use diesel_async::{AsyncConnection, AsyncPgConnection, SimpleAsyncConnection};
+use futures_util::FutureExt;
+
+/// The SQLite connection type: diesel's sync connection run on tokio's
+/// blocking pool.
+pub(crate) type SqliteConn = SyncConnectionWrapper<SqliteConnection>;
+
+/// Pragmas applied to every SQLite connection, `busy_timeout` first so that
+/// even switching to WAL waits instead of failing with "database is locked".
+pub(crate) const SQLITE_PRAGMAS: &str = "PRAGMA busy_timeout = 10000; \
+     PRAGMA journal_mode = WAL; \
+     PRAGMA foreign_keys = ON; \
+     PRAGMA synchronous = NORMAL;";
+
+/// Which backend a [`Database`] talks to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Postgres,
+    Sqlite,
+}
+
+/// A parsed database URL.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum DbUrl {
+    Postgres(String),
+    Sqlite(PathBuf),
+}
+
+impl DbUrl {
+    /// `postgres://…`/`postgresql://…` select PostgreSQL; `sqlite://PATH`
+    /// (relative, or absolute as `sqlite:///abs/path`) selects SQLite.
+    pub(crate) fn parse(url: &str) -> Result<Self, String> {
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            return Ok(Self::Postgres(url.to_owned()));
+        }
+        let path = url
+            .strip_prefix("sqlite://")
+            .or_else(|| url.strip_prefix("sqlite:"))
+            .ok_or_else(|| {
+                "PATCHBAY_DATABASE_URL must start with sqlite://, postgres:// or postgresql://"
+                    .to_owned()
+            })?;
+        if path.is_empty() || path.contains(":memory:") {
+            return Err(
+                "a SQLite database URL needs a file path, e.g. sqlite://./data/patchbay.db".into(),
+            );
+        }
+        Ok(Self::Sqlite(PathBuf::from(path)))
+    }
+}
+
+/// Pool sizing and timeouts.
+#[derive(Debug, Clone)]
+pub struct DatabaseOptions {
+    pub url: String,
+    /// Connections per pool (PostgreSQL). SQLite uses at most 4: one writer
+    /// at a time anyway, readers in parallel under WAL.
+    pub max_connections: usize,
+    /// How long a request waits for a free connection before 503.
+    pub acquire_timeout: Duration,
+}
+
+impl DatabaseOptions {
+    #[must_use]
+    pub fn new(url: impl Into<String>) -> Self {
+        Self {
+            url: url.into(),
+            max_connections: 10,
+            acquire_timeout: Duration::from_secs(10),
+        }
+    }
+}
+
+#[derive(Clone)]
+pub(crate) enum DbPool {
+    Pg(Pool<AsyncPgConnection>),
+    Sqlite(Pool<SqliteConn>),
+}
+
+/// The storage handle every repository port is implemented on. Cheap to
+/// clone; holds no state besides the pool.
+#[derive(Clone)]
+pub struct Database {
+    pub(crate) pool: DbPool,
+}
+
+impl std::fmt::Debug for Database {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Database")
+            .field("backend", &self.backend())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Database {
+    /// Applies pending migrations (on a plain thread with a sync connection),
+    /// then opens the pool.
+    ///
+    /// # Errors
+    /// A message fit for the log when the URL is invalid, the database cannot
+    /// be reached or a migration fails.
+    pub async fn connect(options: &DatabaseOptions) -> Result<Self, String> {
+        let url = options.url.clone();
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        std::thread::spawn(move || {
+            let _ = tx.send(crate::migrate::run_migrations(&url));
+        });
+        rx.await
+            .map_err(|_| "the migration thread died".to_owned())??;
+        Self::open(options)
+    }
+
+    /// Opens the pool without touching the schema.
+    ///
+    /// # Errors
+    /// When the URL is invalid or the pool cannot be built.
+    pub fn open(options: &DatabaseOptions) -> Result<Self, String> {
+        let pool = match DbUrl::parse(&options.url)? {
+            // backend: postgres
+            DbUrl::Postgres(url) => {
+                let manager = AsyncDieselConnectionManager::<AsyncPgConnection>::new(url);
+                DbPool::Pg(
+                    Pool::builder(manager)
+                        .max_size(options.max_connections.max(1))
+                        .wait_timeout(Some(options.acquire_timeout))
+                        .create_timeout(Some(options.acquire_timeout))
+                        .runtime(deadpool::Runtime::Tokio1)
+                        .build()
+                        .map_err(|e| format!("cannot build the PostgreSQL pool: {e}"))?,
+                )
+            }
+            // backend: sqlite
+            DbUrl::Sqlite(path) => {
+                ensure_parent_dir(&path)?;
+                let mut config = ManagerConfig::<SqliteConn>::default();
+                config.custom_setup = Box::new(|url| {
+                    let url = url.to_owned();
+                    async move {
+                        let mut conn = SqliteConn::establish(&url).await?;
+                        conn.batch_execute(SQLITE_PRAGMAS)
+                            .await
+                            .map_err(diesel::ConnectionError::CouldntSetupConfiguration)?;
+                        Ok(conn)
+                    }
+                    .boxed()
+                });
+                let manager = AsyncDieselConnectionManager::<SqliteConn>::new_with_config(
+                    path.to_string_lossy(),
+                    config,
+                );
+                DbPool::Sqlite(
+                    Pool::builder(manager)
+                        .max_size(options.max_connections.clamp(1, 4))
+                        .wait_timeout(Some(options.acquire_timeout))
+                        .create_timeout(Some(options.acquire_timeout))
+                        .runtime(deadpool::Runtime::Tokio1)
+                        .build()
+                        .map_err(|e| format!("cannot build the SQLite pool: {e}"))?,
+                )
+            }
+        };
+        Ok(Self { pool })
+    }
+
+    /// The backend this handle talks to.
+    #[must_use]
+    pub fn backend(&self) -> Backend {
+        match self.pool {
+            DbPool::Pg(_) => Backend::Postgres,
+            DbPool::Sqlite(_) => Backend::Sqlite,
+        }
+    }
+}
+
+pub(crate) fn ensure_parent_dir(path: &Path) -> Result<(), String> {
+    match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => std::fs::create_dir_all(dir).map_err(|e| {
+            format!(
+                "cannot create the database directory {}: {e}",
+                dir.display()
+            )
+        }),
+        _ => Ok(()),
+    }
+}
+
+/// Runs `$body` with `$conn` bound to a pooled connection of whichever
+/// backend the database uses. The body is written once and type-checked
+/// once per backend.
+macro_rules! with_conn {
+    ($db:expr, |$conn:ident| $body:expr) => {{
+        match &$db.pool {
+            $crate::db::DbPool::Pg(pool) => {
+                let mut obj = pool.get().await.map_err($crate::errors::pool_error)?;
+                let $conn: &mut diesel_async::AsyncPgConnection = &mut obj;
+                $body
+            }
+            $crate::db::DbPool::Sqlite(pool) => {
+                let mut obj = pool.get().await.map_err($crate::errors::pool_error)?;
+                let $conn: &mut $crate::db::SqliteConn = &mut obj;
+                $body
+            }
+        }
+    }};
+}
+
+/// Like [`with_conn!`], inside a transaction: PostgreSQL's default
+/// transaction, SQLite's `BEGIN IMMEDIATE` so concurrent writers queue on
+/// `busy_timeout` instead of failing on lock upgrade.
+macro_rules! transaction {
+    ($db:expr, |$conn:ident| $body:expr) => {{
+        match &$db.pool {
+            $crate::db::DbPool::Pg(pool) => {
+                let mut obj = pool.get().await.map_err($crate::errors::pool_error)?;
+                let c: &mut diesel_async::AsyncPgConnection = &mut obj;
+                diesel_async::AsyncConnection::transaction(c, async |$conn| $body).await
+            }
+            $crate::db::DbPool::Sqlite(pool) => {
+                let mut obj = pool.get().await.map_err($crate::errors::pool_error)?;
+                let c: &mut $crate::db::SqliteConn = &mut obj;
+                c.immediate_transaction(async |$conn| $body).await
+            }
+        }
+    }};
+}
+
+pub(crate) use {transaction, with_conn};
+
+/// Backend-specific statements the shared query bodies call by name.
+pub(crate) trait BackendHooks {
+    /// Serialises "is this the first user?" decisions among concurrent
+    /// inserts. PostgreSQL: a table lock for the transaction. SQLite: nothing,
+    /// `BEGIN IMMEDIATE` already serialises writers.
+    async fn lock_users_for_first_admin(&mut self) -> crate::errors::DbResult<()>;
+}
+
+impl BackendHooks for AsyncPgConnection {
+    // backend: postgres
+    async fn lock_users_for_first_admin(&mut self) -> crate::errors::DbResult<()> {
+        self.batch_execute("LOCK TABLE users IN SHARE ROW EXCLUSIVE MODE")
+            .await?;
+        Ok(())
+    }
+}
+
+impl BackendHooks for SqliteConn {
+    // backend: sqlite
+    async fn lock_users_for_first_admin(&mut self) -> crate::errors::DbResult<()> {
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_select_the_backend() {
+        assert_eq!(
+            DbUrl::parse("sqlite://./data/patchbay.db"),
+            Ok(DbUrl::Sqlite(PathBuf::from("./data/patchbay.db")))
+        );
+        assert_eq!(
+            DbUrl::parse("sqlite:///var/lib/patchbay/patchbay.db"),
+            Ok(DbUrl::Sqlite(PathBuf::from(
+                "/var/lib/patchbay/patchbay.db"
+            )))
+        );
+        assert!(matches!(
+            DbUrl::parse("postgresql://u@127.0.0.1/db"),
+            Ok(DbUrl::Postgres(_))
+        ));
+        assert!(DbUrl::parse("mysql://x").is_err());
+        assert!(DbUrl::parse("sqlite://").is_err());
+        assert!(DbUrl::parse("sqlite::memory:").is_err());
+    }
+}

@@ -1,0 +1,14 @@
+//! patchbay's storage adapter: diesel + diesel-async repositories serving
+//! PostgreSQL and SQLite from one query code path. Backend-specific SQL lives
+//! only here, in branches labelled `// backend: postgres` / `// backend: sqlite`.
+//! This crate must not know about HTTP.
+
+mod db;
+mod errors;
+mod migrate;
+pub mod schema;
+pub mod types;
+mod users;
+
+pub use db::{Backend, Database, DatabaseOptions};
+pub use migrate::{MigrationReport, revert_all_migrations, run_migrations};

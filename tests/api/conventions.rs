@@ -1,0 +1,127 @@
+//! Cross-cutting API conventions: the error shape, body limits, content
+//! types, unknown routes and request ids.
+
+use awc::http::Method;
+use patchbay_tests::{TestApp, on_both_backends};
+use serde_json::json;
+
+async fn unknown_routes_are_404_in_the_error_shape(app: &TestApp) {
+    let res = app.client.get("/api/v1/nothing-here", None).await;
+    assert_eq!(res.status, 404);
+    assert_eq!(res.json()["error"], "Not Found");
+    assert!(
+        res.json()["message"]
+            .as_str()
+            .unwrap()
+            .contains("/api/v1/nothing-here")
+    );
+}
+
+async fn bodies_over_256_kib_are_413(app: &TestApp) {
+    let big = format!(
+        r#"{{"email":"a@example.com","password":"long enough","name":"{}"}}"#,
+        "x".repeat(300 * 1024)
+    );
+    let res = app
+        .client
+        .raw(
+            Method::POST,
+            "/api/auth/register",
+            None,
+            Some((big.into_bytes(), "application/json")),
+            &[],
+        )
+        .await;
+    assert_eq!(res.status, 413, "{}", res.text());
+    assert_eq!(res.json()["error"], "Payload Too Large");
+}
+
+async fn malformed_json_and_wrong_content_type_are_4xx(app: &TestApp) {
+    let res = app
+        .client
+        .raw(
+            Method::POST,
+            "/api/auth/register",
+            None,
+            Some((b"{\"email\": ".to_vec(), "application/json")),
+            &[],
+        )
+        .await;
+    assert_eq!(res.status, 400, "{}", res.text());
+    assert!(
+        res.json()["message"]
+            .as_str()
+            .unwrap()
+            .contains("Invalid JSON")
+    );
+
+    let res = app
+        .client
+        .raw(
+            Method::POST,
+            "/api/auth/register",
+            None,
+            Some((b"email=a".to_vec(), "application/x-www-form-urlencoded")),
+            &[],
+        )
+        .await;
+    assert_eq!(res.status, 400, "{}", res.text());
+    assert_eq!(res.json()["error"], "Unsupported Media Type");
+
+    let res = app
+        .client
+        .raw(
+            Method::POST,
+            "/api/auth/register",
+            None,
+            None,
+            &[("content-type", "application/json")],
+        )
+        .await;
+    assert_eq!(res.status, 400, "{}", res.text());
+
+    let res = app
+        .client
+        .post("/api/auth/register", None, &json!([1, 2]))
+        .await;
+    assert_eq!(res.status, 400, "{}", res.text());
+}
+
+async fn every_response_carries_a_request_id(app: &TestApp) {
+    let res = app.client.get("/healthz", None).await;
+    let id = res.header("x-request-id").expect("x-request-id").to_owned();
+    assert!(!id.is_empty());
+    let again = app.client.get("/healthz", None).await;
+    assert_ne!(again.header("x-request-id"), Some(id.as_str()));
+    // A well-formed incoming id is echoed; a hostile one is replaced.
+    let res = app
+        .client
+        .raw(
+            Method::GET,
+            "/api/v1/me",
+            None,
+            None,
+            &[("x-request-id", "abc-123")],
+        )
+        .await;
+    assert_eq!(res.status, 401);
+    assert_eq!(res.header("x-request-id"), Some("abc-123"));
+    let res = app
+        .client
+        .raw(
+            Method::GET,
+            "/healthz",
+            None,
+            None,
+            &[("x-request-id", "bad id\twith tabs")],
+        )
+        .await;
+    assert_ne!(res.header("x-request-id"), Some("bad id\twith tabs"));
+}
+
+on_both_backends!(
+    unknown_routes_are_404_in_the_error_shape,
+    bodies_over_256_kib_are_413,
+    malformed_json_and_wrong_content_type_are_4xx,
+    every_response_carries_a_request_id,
+);

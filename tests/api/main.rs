@@ -1,0 +1,10 @@
+//! Black-box API tests: every scenario runs against a real server on SQLite
+//! and on PostgreSQL (see `patchbay_tests::on_both_backends!`). One test
+//! binary for the whole crate, as the workspace convention asks.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod auth;
+mod conventions;
+mod ops;
+mod store;

@@ -1,0 +1,169 @@
+//! The black-box test harness: boots the real patchbay server on port 0
+//! against a fresh database — a SQLite file in a temp dir, or a new database
+//! in PostgreSQL — and talks to it over HTTP only.
+//!
+//! PostgreSQL comes from `PATCHBAY_TEST_DATABASE_URL` (a server URL whose
+//! user may `CREATE DATABASE`) or, when that is unset, from a throwaway
+//! cluster this process starts with the machine's `initdb`/`postgres`
+//! binaries. When neither is possible the PostgreSQL half of each test fails
+//! under `CI=true` and is skipped loudly otherwise.
+
+mod client;
+mod postgres;
+
+use std::path::PathBuf;
+use std::sync::mpsc;
+
+pub use client::{Response, TestClient};
+use patchbay::{Mode, Settings};
+
+/// The JWT secret every test server uses, so tests can forge tokens.
+pub const TEST_JWT_SECRET: &str = "test-secret-test-secret-test-secret-0123";
+
+/// Which store a test runs against.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// A running server plus what it needs cleaned up afterwards.
+#[derive(Debug)]
+pub struct TestApp {
+    pub backend: Backend,
+    pub addr: std::net::SocketAddr,
+    pub client: TestClient,
+    pub settings: Settings,
+    handle: actix_web::dev::ServerHandle,
+    _data_dir: tempfile::TempDir,
+    pg_database: Option<String>,
+}
+
+/// Knobs a test may turn before the server starts.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    pub signup_disabled: bool,
+    pub login_rate_per_minute: Option<u32>,
+}
+
+impl TestApp {
+    /// Boots a server for `backend`, or `None` when PostgreSQL is unavailable
+    /// outside CI (after saying so loudly).
+    ///
+    /// # Panics
+    /// When the server cannot start, or PostgreSQL is unavailable under CI.
+    #[allow(clippy::expect_used, clippy::panic)]
+    pub async fn spawn(backend: Backend, options: Options) -> Option<Self> {
+        let data_dir = tempfile::Builder::new()
+            .prefix("patchbay-test-")
+            .tempdir()
+            .expect("temp dir");
+        let (database_url, pg_database) = match backend {
+            Backend::Sqlite => (
+                format!("sqlite://{}", data_dir.path().join("patchbay.db").display()),
+                None,
+            ),
+            Backend::Postgres => match postgres::fresh_database().await {
+                Ok((url, name)) => (url, Some(name)),
+                Err(why) => {
+                    if std::env::var("CI").is_ok_and(|v| v == "true" || v == "1") {
+                        panic!("PostgreSQL is required under CI but unavailable: {why}");
+                    }
+                    eprintln!(
+                        "\n!!!!! SKIPPING a PostgreSQL test: {why}\n!!!!! Set PATCHBAY_TEST_DATABASE_URL or install PostgreSQL (see README).\n"
+                    );
+                    return None;
+                }
+            },
+        };
+        let settings = Settings {
+            database_url,
+            listen: "127.0.0.1:0".into(),
+            data_dir: PathBuf::from(data_dir.path()),
+            jwt_secret: Some(TEST_JWT_SECRET.into()),
+            secret_keys: None,
+            mode: Mode::Dev,
+            signup_enabled: !options.signup_disabled,
+            jwt_ttl_seconds: 3600,
+            login_rate_per_minute: options.login_rate_per_minute.unwrap_or(1000),
+            db_max_connections: 5,
+            workers: Some(2),
+            handle_signals: false,
+        };
+        let (tx, rx) = mpsc::channel();
+        let thread_settings = settings.clone();
+        std::thread::spawn(move || {
+            actix_web::rt::System::new().block_on(async move {
+                match patchbay::Application::build(&thread_settings).await {
+                    Ok(app) => {
+                        let _ = tx.send(Ok((app.addr(), app.handle())));
+                        let _ = app.run().await;
+                    }
+                    Err(e) => {
+                        let _ = tx.send(Err(e));
+                    }
+                }
+            });
+        });
+        let (addr, handle) = match rx.recv() {
+            Ok(Ok(started)) => started,
+            Ok(Err(e)) => panic!("the test server did not start: {e}"),
+            Err(_) => panic!("the test server thread died"),
+        };
+        Some(Self {
+            backend,
+            addr,
+            client: TestClient::new(addr),
+            settings,
+            handle,
+            _data_dir: data_dir,
+            pg_database,
+        })
+    }
+
+    /// Stops the server and drops its PostgreSQL database.
+    pub async fn finish(self) {
+        self.handle.stop(false).await;
+        if let Some(name) = &self.pg_database {
+            postgres::drop_database(name).await;
+        }
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        // Eager: the stop command is sent now even though nobody awaits it.
+        drop(self.handle.stop(false));
+    }
+}
+
+/// Runs `scenario` against a fresh server on `backend` with default options.
+pub async fn run(backend: Backend, scenario: impl AsyncFnOnce(&TestApp)) {
+    run_with(backend, Options::default(), scenario).await;
+}
+
+/// Runs `scenario` against a fresh server on `backend` with `options`.
+pub async fn run_with(backend: Backend, options: Options, scenario: impl AsyncFnOnce(&TestApp)) {
+    if let Some(app) = TestApp::spawn(backend, options).await {
+        scenario(&app).await;
+        app.finish().await;
+    }
+}
+
+/// Declares each named `async fn(&TestApp)` scenario as two tests,
+/// `<name>::sqlite` and `<name>::postgres`: one body, both backends.
+#[macro_export]
+macro_rules! on_both_backends {
+    ($($name:ident),* $(,)?) => {$(
+        mod $name {
+            #[actix_web::test]
+            async fn sqlite() {
+                $crate::run($crate::Backend::Sqlite, super::$name).await;
+            }
+            #[actix_web::test]
+            async fn postgres() {
+                $crate::run($crate::Backend::Postgres, super::$name).await;
+            }
+        }
+    )*};
+}

@@ -1,0 +1,200 @@
+//! PostgreSQL for tests: one server per test process (external, or a
+//! throwaway cluster), one fresh database per test.
+//!
+//! The throwaway cluster runs under a tiny `sh` guard whose standard input is
+//! a pipe held by this process: when the test process exits, for whatever
+//! reason, the pipe closes, the guard stops PostgreSQL and deletes the
+//! cluster. No stray servers, no leftover directories.
+
+use std::io::Write as _;
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Mutex, OnceLock};
+use std::time::{Duration, Instant};
+
+use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+
+struct Server {
+    /// `postgres://user@host:port` without a database name.
+    base_url: String,
+    /// Keeps the guard's stdin open for the life of the process.
+    _guard: Option<Mutex<Child>>,
+}
+
+static SERVER: OnceLock<Result<Server, String>> = OnceLock::new();
+
+/// Creates a fresh database and returns its URL and name.
+pub(crate) async fn fresh_database() -> Result<(String, String), String> {
+    let server = SERVER
+        .get_or_init(|| {
+            // Blocking set-up on a plain thread so no async runtime is
+            // stalled inside the lock for long.
+            std::thread::spawn(start)
+                .join()
+                .unwrap_or_else(|_| Err("PostgreSQL start-up panicked".into()))
+        })
+        .as_ref()
+        .map_err(Clone::clone)?;
+    let name = format!("patchbay_test_{}", uuid::Uuid::new_v4().simple());
+    let mut admin = AsyncPgConnection::establish(&format!("{}/postgres", server.base_url))
+        .await
+        .map_err(|e| format!("cannot connect to the test PostgreSQL: {e}"))?;
+    diesel::sql_query(format!("CREATE DATABASE {name}"))
+        .execute(&mut admin)
+        .await
+        .map_err(|e| format!("cannot create a test database: {e}"))?;
+    Ok((format!("{}/{name}", server.base_url), name))
+}
+
+/// Drops a test database (best effort).
+pub(crate) async fn drop_database(name: &str) {
+    let Some(Ok(server)) = SERVER.get() else {
+        return;
+    };
+    if let Ok(mut admin) =
+        AsyncPgConnection::establish(&format!("{}/postgres", server.base_url)).await
+    {
+        let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+            .execute(&mut admin)
+            .await;
+    }
+}
+
+fn start() -> Result<Server, String> {
+    if let Ok(url) = std::env::var("PATCHBAY_TEST_DATABASE_URL") {
+        // Keep scheme, credentials, host and port; each test adds its own
+        // database name.
+        let after_scheme = url.find("://").map_or(0, |i| i + 3);
+        let base = match url[after_scheme..].find('/') {
+            Some(i) => url[..after_scheme + i].to_owned(),
+            None => url.clone(),
+        };
+        return Ok(Server {
+            base_url: base,
+            _guard: None,
+        });
+    }
+    let bin = find_bin_dir().ok_or(
+        "no PostgreSQL server binaries found (looked in /usr/lib/postgresql/*/bin and PATH)",
+    )?;
+    let root = tempfile::Builder::new()
+        .prefix("patchbay-pg-")
+        .tempdir()
+        .map_err(|e| e.to_string())?
+        .keep();
+    let data = root.join("data");
+    let as_root = is_root();
+    if as_root {
+        run(Command::new("chown")
+            .args(["-R", "postgres:postgres"])
+            .arg(&root))?;
+    }
+    let mut initdb = wrap(as_root, &bin.join("initdb"));
+    initdb.arg("-D").arg(&data).args([
+        "-A",
+        "trust",
+        "-U",
+        "postgres",
+        "-E",
+        "UTF8",
+        "--no-sync",
+        "--no-instructions",
+    ]);
+    run(&mut initdb)?;
+    let port = free_port()?;
+    let script = r#"
+        "$1" -D "$2" -p "$3" -k "$4" -c listen_addresses=127.0.0.1 \
+            -c fsync=off -c synchronous_commit=off -c full_page_writes=off \
+            -c max_connections=400 -c shared_buffers=64MB >"$4/postgres.log" 2>&1 &
+        pid=$!
+        cat >/dev/null
+        kill -INT "$pid" 2>/dev/null
+        wait "$pid"
+        rm -rf "$4"
+    "#;
+    let mut guard = wrap(as_root, Path::new("sh"));
+    guard
+        .arg("-c")
+        .arg(script)
+        .arg("sh")
+        .arg(bin.join("postgres"))
+        .arg(&data)
+        .arg(port.to_string())
+        .arg(&root)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    let mut child = guard
+        .spawn()
+        .map_err(|e| format!("cannot start postgres: {e}"))?;
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        if Instant::now() > deadline {
+            let log = std::fs::read_to_string(root.join("postgres.log")).unwrap_or_default();
+            return Err(format!("postgres did not come up: {log}"));
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    // A written newline is harmless; checking the pipe is open is cheap.
+    if let Some(stdin) = child.stdin.as_mut() {
+        let _ = stdin.write_all(b"");
+    }
+    // The port accepts connections slightly before the server accepts logins.
+    std::thread::sleep(Duration::from_millis(300));
+    Ok(Server {
+        base_url: format!("postgres://postgres@127.0.0.1:{port}"),
+        _guard: Some(Mutex::new(child)),
+    })
+}
+
+fn wrap(as_root: bool, program: &Path) -> Command {
+    if as_root {
+        let mut cmd = Command::new("runuser");
+        cmd.args(["-u", "postgres", "--"]).arg(program);
+        cmd
+    } else {
+        Command::new(program)
+    }
+}
+
+fn run(cmd: &mut Command) -> Result<(), String> {
+    let out = cmd.output().map_err(|e| format!("{cmd:?}: {e}"))?;
+    if out.status.success() {
+        Ok(())
+    } else {
+        Err(format!(
+            "{cmd:?} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        ))
+    }
+}
+
+fn is_root() -> bool {
+    Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
+}
+
+fn free_port() -> Result<u16, String> {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").map_err(|e| e.to_string())?;
+    Ok(listener.local_addr().map_err(|e| e.to_string())?.port())
+}
+
+fn find_bin_dir() -> Option<PathBuf> {
+    if let Ok(dir) = std::env::var("PATCHBAY_PG_BIN") {
+        return Some(PathBuf::from(dir));
+    }
+    let mut versions: Vec<(u32, PathBuf)> = std::fs::read_dir("/usr/lib/postgresql")
+        .ok()?
+        .filter_map(Result::ok)
+        .filter_map(|e| {
+            let v = e.file_name().to_string_lossy().parse::<u32>().ok()?;
+            let bin = e.path().join("bin");
+            bin.join("postgres").exists().then_some((v, bin))
+        })
+        .collect();
+    versions.sort();
+    versions.pop().map(|(_, bin)| bin)
+}
