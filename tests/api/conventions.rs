@@ -48,12 +48,8 @@ async fn malformed_json_and_wrong_content_type_are_4xx(app: &TestApp) {
         )
         .await;
     assert_eq!(res.status, 400, "{}", res.text());
-    assert!(
-        res.json()["message"]
-            .as_str()
-            .unwrap()
-            .contains("Invalid JSON")
-    );
+    let msg = res.json()["message"].as_str().unwrap().to_owned();
+    assert!(msg.contains("Invalid JSON"), "{msg}");
 
     let res = app
         .client

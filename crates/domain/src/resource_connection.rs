@@ -485,7 +485,8 @@ mod tests {
             for (j, to) in ORDER.iter().enumerate() {
                 let got = from.transition_to(*to);
                 if TABLE[i][j] {
-                    let t = got.unwrap_or_else(|e| panic!("{from} -> {to}: {e}"));
+                    assert!(got.is_ok(), "{from} -> {to}: {got:?}");
+                    let t = got.unwrap();
                     assert_eq!((t.from, t.to), (*from, *to));
                     assert_eq!(t.is_noop(), i == j, "{from} -> {to}");
                 } else {

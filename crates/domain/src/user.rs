@@ -295,7 +295,7 @@ mod tests {
     fn passwords_never_show_themselves() {
         let p = Password::parse("hunter2hunter2").unwrap();
         assert_eq!(format!("{p:?}"), "Password(\"[redacted]\")");
-        assert_eq!(format!("{p:#?}").contains("hunter2"), false);
+        assert!(!format!("{p:#?}").contains("hunter2"));
         let err = Password::parse("hunter2").unwrap_err().to_string();
         assert_eq!(err, "a password must be at least 8 characters long");
         let p: Password = serde_json::from_str("\"correct horse\"").unwrap();

@@ -128,7 +128,7 @@ pub(crate) fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, AppErro
         let path = err.path().to_string();
         let inner = err.into_inner();
         let what = strip_position(&inner.to_string());
-        if path.is_empty() || path == "." {
+        if inner.is_syntax() || inner.is_eof() || path.is_empty() || path == "." {
             AppError::bad_request(format!("Invalid JSON body: {what}"))
         } else {
             AppError::bad_request(format!("{path}: {what}"))
