@@ -3,22 +3,7 @@
 use patchbay_tests::{Backend, Options, TEST_JWT_SECRET, TestApp, on_both_backends, run_with};
 use serde_json::{Value, json};
 
-pub async fn register(app: &TestApp, email: &str) -> (Value, String) {
-    let res = app
-        .client
-        .post(
-            "/api/auth/register",
-            None,
-            &json!({"email": email, "password": "correct horse battery", "name": "Ada Lovelace"}),
-        )
-        .await;
-    assert_eq!(res.status, 201, "{}", res.text());
-    let body = res.json();
-    (
-        body["user"].clone(),
-        body["token"].as_str().unwrap().to_owned(),
-    )
-}
+use crate::support::register;
 
 async fn register_login_me(app: &TestApp) {
     let (user, register_token) = register(app, "Ada@Example.com").await;

@@ -115,7 +115,35 @@ async fn every_response_carries_a_request_id(app: &TestApp) {
     assert_ne!(res.header("x-request-id"), Some("bad id\twith tabs"));
 }
 
+/// Regression: actix polls a handler's extractors together and drops the
+/// rest when one fails. The authentication lookup must not be cancelled
+/// mid-query (on SQLite that used to panic the worker and drop the
+/// connection): bad bodies and bad paths on authenticated routes are plain
+/// 400s, and the server keeps answering.
+async fn failing_extractors_do_not_cancel_the_auth_lookup(app: &TestApp) {
+    let (_, token) = crate::support::register(app, &crate::support::email("ada")).await;
+    let t = Some(token.as_str());
+    for i in 0..20 {
+        let res = app
+            .client
+            .raw(
+                Method::POST,
+                "/api/v1/projects",
+                t,
+                Some((b"{not json".to_vec(), "application/json")),
+                &[],
+            )
+            .await;
+        assert_eq!(res.status, 400, "round {i}: {}", res.text());
+        let res = app.client.get("/api/v1/projects/not-a-uuid", t).await;
+        assert_eq!(res.status, 400, "round {i}: {}", res.text());
+    }
+    let res = app.client.get("/api/v1/me", t).await;
+    assert_eq!(res.status, 200, "{}", res.text());
+}
+
 on_both_backends!(
+    failing_extractors_do_not_cancel_the_auth_lookup,
     unknown_routes_are_404_in_the_error_shape,
     bodies_over_256_kib_are_413,
     malformed_json_and_wrong_content_type_are_4xx,

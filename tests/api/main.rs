@@ -5,6 +5,11 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod auth;
+mod authz;
 mod conventions;
+mod environments;
+mod members;
 mod ops;
+mod projects;
 mod store;
+mod support;

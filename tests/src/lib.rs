@@ -121,6 +121,54 @@ impl TestApp {
         })
     }
 
+    /// Runs one raw SQL statement against this test's database (to set up
+    /// states the API cannot reach, such as an expired invite). The SQL must
+    /// be valid on the backend under test.
+    ///
+    /// # Panics
+    /// When the statement fails.
+    #[allow(clippy::expect_used, clippy::panic)]
+    pub async fn exec_sql(&self, sql: &str) -> usize {
+        match self.backend {
+            Backend::Sqlite => {
+                let path = self
+                    .settings
+                    .database_url
+                    .trim_start_matches("sqlite://")
+                    .to_owned();
+                let sql = sql.to_owned();
+                let (tx, rx) = std::sync::mpsc::channel();
+                std::thread::spawn(move || {
+                    use diesel::RunQueryDsl as _;
+                    use diesel::connection::Connection as _;
+                    let result = diesel::SqliteConnection::establish(&path)
+                        .map_err(|e| e.to_string())
+                        .and_then(|mut c| {
+                            diesel::sql_query("PRAGMA busy_timeout = 10000")
+                                .execute(&mut c)
+                                .map_err(|e| e.to_string())?;
+                            diesel::sql_query(sql)
+                                .execute(&mut c)
+                                .map_err(|e| e.to_string())
+                        });
+                    let _ = tx.send(result);
+                });
+                rx.recv().expect("sql thread").expect("sql")
+            }
+            Backend::Postgres => {
+                use diesel_async::{AsyncConnection as _, RunQueryDsl as _};
+                let mut conn =
+                    diesel_async::AsyncPgConnection::establish(&self.settings.database_url)
+                        .await
+                        .expect("connect");
+                diesel::sql_query(sql)
+                    .execute(&mut conn)
+                    .await
+                    .expect("sql")
+            }
+        }
+    }
+
     /// Stops the server and drops its PostgreSQL database.
     pub async fn finish(self) {
         self.handle.stop(false).await;

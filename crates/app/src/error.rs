@@ -203,3 +203,19 @@ mod tests {
         );
     }
 }
+
+/// Maps any domain refusal to an [`AppError`] by its kind, keeping the
+/// domain's title and message (they are written for clients).
+impl<E: patchbay_domain::DomainError> From<E> for AppError {
+    fn from(err: E) -> Self {
+        use patchbay_domain::ErrorKind as K;
+        let kind = match err.kind() {
+            K::Invalid => AppErrorKind::BadRequest,
+            K::Conflict => AppErrorKind::Conflict,
+            K::Forbidden => AppErrorKind::Forbidden,
+            K::NotFound => AppErrorKind::NotFound,
+            K::Gone => AppErrorKind::Gone,
+        };
+        AppError::new(kind, err.to_string()).with_title(err.title())
+    }
+}

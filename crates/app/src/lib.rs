@@ -2,9 +2,14 @@
 //! what, in which order, inside which transaction boundary) and the traits
 //! adapters implement; owns no SQL, no HTTP and no sockets.
 
+pub mod access;
 pub mod auth;
+pub mod environments;
 pub mod error;
+pub mod invites;
+pub mod members;
 pub mod ports;
+pub mod projects;
 pub mod security;
 
 pub use error::{AppError, AppErrorKind, StoreError};

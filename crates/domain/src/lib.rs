@@ -20,6 +20,7 @@ pub mod credential;
 pub mod environment;
 pub mod error;
 pub mod hostname;
+pub mod icon;
 pub mod invite;
 pub mod member;
 pub mod merge_patch;
@@ -43,6 +44,7 @@ pub use environment::{
 };
 pub use error::{DomainError, ErrorKind, ValueError};
 pub use hostname::{Hostname, SubdomainName};
+pub use icon::{ImageFormat, MAX_ICON_BYTES};
 pub use invite::{DEFAULT_INVITE_TTL, Invite, InviteError};
 pub use member::Member;
 pub use merge_patch::{merge_patch, merge_patch_option};

@@ -196,7 +196,14 @@ impl FromRequest for AuthUser {
             let token = token?;
             let state =
                 state.ok_or_else(|| AppError::internal("application state is not configured"))?;
-            Ok(Self(state.auth.authenticate(&token).await?))
+            // Its own task: actix polls a handler's extractors together and
+            // drops the rest when one fails (bad JSON, bad path); the lookup
+            // must finish rather than be cancelled mid-query.
+            let lookup = actix_web::rt::spawn(async move { state.auth.authenticate(&token).await });
+            let user = lookup
+                .await
+                .map_err(|e| AppError::internal(format!("authentication task failed: {e}")))??;
+            Ok(Self(user))
         })
     }
 }

@@ -4,19 +4,29 @@
 //! call a use case, and shape the answer.
 
 mod auth;
+mod dto;
+mod environments;
 mod error;
 mod extract;
+mod invites;
+mod members;
 mod metrics;
 mod openapi;
 mod ops;
+mod projects;
 mod rate_limit;
 mod request_id;
 
 use std::sync::Arc;
 
 use actix_web::web;
+use patchbay_app::access::AccessService;
 use patchbay_app::auth::AuthService;
+use patchbay_app::environments::EnvironmentService;
+use patchbay_app::invites::InviteService;
+use patchbay_app::members::MemberService;
 use patchbay_app::ports::HealthCheck;
+use patchbay_app::projects::ProjectService;
 
 pub use error::ApiError;
 pub use metrics::Metrics;
@@ -30,6 +40,11 @@ pub const JSON_BODY_LIMIT: usize = 256 * 1024;
 #[derive(Clone)]
 pub struct AppState {
     pub auth: AuthService,
+    pub access: AccessService,
+    pub projects: ProjectService,
+    pub members: MemberService,
+    pub invites: InviteService,
+    pub environments: EnvironmentService,
     pub health: Arc<dyn HealthCheck>,
     pub metrics: Metrics,
     pub login_limiter: LoginLimiter,
@@ -54,6 +69,10 @@ pub fn configure(state: AppState) -> impl FnOnce(&mut web::ServiceConfig) {
             .configure(ops::routes)
             .configure(openapi::routes)
             .configure(auth::routes)
+            .configure(projects::routes)
+            .configure(members::routes)
+            .configure(invites::routes)
+            .configure(environments::routes)
             .default_service(web::to(error::not_found));
     }
 }

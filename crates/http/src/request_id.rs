@@ -11,7 +11,10 @@ use actix_web::middleware::Next;
 use actix_web::web;
 use tracing::Instrument;
 
+use patchbay_app::AppError;
+
 use crate::AppState;
+use crate::error::ApiError;
 
 pub(crate) const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
@@ -31,7 +34,7 @@ fn incoming_id(req: &ServiceRequest) -> Option<String> {
 /// Passes through errors of the inner service.
 pub async fn request_context(
     req: ServiceRequest,
-    next: Next<impl MessageBody>,
+    next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
     let id = incoming_id(&req).unwrap_or_else(|| uuid::Uuid::now_v7().to_string());
     let method = req.method().clone();
@@ -41,7 +44,19 @@ pub async fn request_context(
         .app_data::<web::Data<AppState>>()
         .map(|s| s.metrics.clone());
     let started = Instant::now();
-    let result = next.call(req).instrument(span.clone()).await;
+    // Run the request as its own task: if the client goes away, dropping
+    // this future only detaches the task, so a query or transaction always
+    // runs to completion instead of being cancelled half-way (diesel-async's
+    // SQLite wrapper cannot be cancelled on actix's current-thread workers),
+    // and a panicking handler becomes a 500 in the usual shape.
+    let task = actix_web::rt::spawn(next.call(req).instrument(span.clone()));
+    let result = match task.await {
+        Ok(result) => result,
+        Err(join) => {
+            span.in_scope(|| tracing::error!(error = %join, "request handler panicked"));
+            Err(ApiError(AppError::internal("request handler panicked")).into())
+        }
+    };
     let elapsed = started.elapsed();
     let mut res = result?;
     let status = res.status();

@@ -11,11 +11,16 @@ use std::sync::Arc;
 use actix_web::dev::{Server, ServerHandle};
 use actix_web::middleware::{Compress, from_fn};
 use actix_web::{App, HttpServer};
+use patchbay_app::access::AccessService;
 use patchbay_app::auth::AuthService;
-use patchbay_app::ports::{SystemClock, UuidV7Generator};
+use patchbay_app::environments::EnvironmentService;
+use patchbay_app::invites::InviteService;
+use patchbay_app::members::MemberService;
+use patchbay_app::ports::{Clock, IdGenerator, SystemClock, UuidV7Generator};
+use patchbay_app::projects::ProjectService;
 use patchbay_app::security::{Argon2Hasher, JwtSettings, TokenService};
 use patchbay_http::{AppState, LoginLimiter, Metrics};
-use patchbay_store::{Database, DatabaseOptions};
+use patchbay_store::{Database, DatabaseOptions, DiskFileStore};
 
 pub use config::{Mode, Settings};
 
@@ -64,18 +69,34 @@ impl Application {
             ttl_seconds: settings.jwt_ttl_seconds,
         })?;
         let cores = std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get);
+        let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+        let ids: Arc<dyn IdGenerator> = Arc::new(UuidV7Generator);
+        let store = Arc::new(db.clone());
         let auth = AuthService::new(
-            Arc::new(db.clone()),
+            store.clone(),
             Arc::new(Argon2Hasher::new(cores.max(2))?),
             tokens,
-            Arc::new(SystemClock),
-            Arc::new(UuidV7Generator),
+            clock.clone(),
+            ids.clone(),
             settings.signup_enabled,
         );
+        let files = Arc::new(DiskFileStore::new(
+            settings.data_dir.join("uploads").join("projects"),
+        ));
         let rate = NonZeroU32::new(settings.login_rate_per_minute)
             .ok_or("PATCHBAY_LOGIN_RATE_PER_MINUTE must be at least 1")?;
         let state = AppState {
             auth,
+            access: AccessService::new(store.clone(), store.clone(), store.clone()),
+            projects: ProjectService::new(store.clone(), files, clock.clone(), ids.clone()),
+            members: MemberService::new(store.clone(), store.clone(), clock.clone(), ids.clone()),
+            invites: InviteService::new(
+                store.clone(),
+                clock.clone(),
+                ids.clone(),
+                patchbay_domain::DEFAULT_INVITE_TTL,
+            ),
+            environments: EnvironmentService::new(store.clone(), clock, ids),
             health: Arc::new(db),
             metrics: Metrics::new()?,
             login_limiter: LoginLimiter::per_minute(rate),

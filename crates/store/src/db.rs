@@ -242,6 +242,16 @@ pub(crate) trait BackendHooks {
     /// inserts. PostgreSQL: a table lock for the transaction. SQLite: nothing,
     /// `BEGIN IMMEDIATE` already serialises writers.
     async fn lock_users_for_first_admin(&mut self) -> crate::errors::DbResult<()>;
+
+    /// Serialises changes to which environment of a project is the default
+    /// (and deleting one) among concurrent transactions. PostgreSQL: `FOR
+    /// UPDATE` on the project's environment rows, so a later statement of
+    /// the transaction sees what a concurrent one committed. SQLite:
+    /// nothing, `BEGIN IMMEDIATE` already serialises writers.
+    async fn lock_project_environments(
+        &mut self,
+        project_id: uuid::Uuid,
+    ) -> crate::errors::DbResult<()>;
 }
 
 impl BackendHooks for AsyncPgConnection {
@@ -251,11 +261,36 @@ impl BackendHooks for AsyncPgConnection {
             .await?;
         Ok(())
     }
+
+    // backend: postgres
+    async fn lock_project_environments(
+        &mut self,
+        project_id: uuid::Uuid,
+    ) -> crate::errors::DbResult<()> {
+        use crate::schema::environments;
+        use diesel::prelude::*;
+        use diesel_async::RunQueryDsl;
+        environments::table
+            .filter(environments::project_id.eq(crate::types::DbUuid(project_id)))
+            .select(environments::id)
+            .for_update()
+            .load::<crate::types::DbUuid>(self)
+            .await?;
+        Ok(())
+    }
 }
 
 impl BackendHooks for SqliteConn {
     // backend: sqlite
     async fn lock_users_for_first_admin(&mut self) -> crate::errors::DbResult<()> {
+        Ok(())
+    }
+
+    // backend: sqlite
+    async fn lock_project_environments(
+        &mut self,
+        _project_id: uuid::Uuid,
+    ) -> crate::errors::DbResult<()> {
         Ok(())
     }
 }

@@ -34,6 +34,7 @@ fn map_diesel(err: DieselError) -> StoreError {
         DieselError::DatabaseError(kind, info) => {
             let what = info
                 .constraint_name()
+                .or_else(|| sqlite_unique_index(info.message()))
                 .map_or_else(|| info.message().to_owned(), str::to_owned);
             match kind {
                 DatabaseErrorKind::UniqueViolation => StoreError::Conflict(what),
@@ -49,6 +50,48 @@ fn map_diesel(err: DieselError) -> StoreError {
     }
 }
 
+/// SQLite's unique-violation messages name columns, not the index:
+/// `UNIQUE constraint failed: projects.name`. This maps each column list to
+/// the index that PostgreSQL names in `constraint_name()`, so both backends
+/// report the same [`StoreError::Conflict`]. Keep it in step with the unique
+/// indexes of `migrations/sqlite`. (Two partial indexes on the same columns
+/// of one table could not be told apart; none exist.)
+const SQLITE_UNIQUE_INDEXES: &[(&str, &str)] = &[
+    ("users.email", "users_email_key"),
+    ("projects.name", "projects_name_key"),
+    (
+        "project_members.project_id, project_members.user_id",
+        "project_members_project_user_key",
+    ),
+    ("project_members.project_id", "project_members_one_owner"),
+    ("invites.token_hash", "invites_token_hash_key"),
+    (
+        "invites.project_id, invites.email",
+        "invites_pending_email_key",
+    ),
+    (
+        "environments.project_id, environments.name",
+        "environments_project_name_key",
+    ),
+    ("environments.project_id", "environments_one_default"),
+];
+
+/// The index a SQLite unique-violation message stands for, if known.
+/// Expression indexes are reported by name (`index 'name'`) and pass through.
+fn sqlite_unique_index(message: &str) -> Option<&str> {
+    let columns = message.strip_prefix("UNIQUE constraint failed: ")?.trim();
+    if let Some(name) = columns
+        .strip_prefix("index '")
+        .and_then(|rest| rest.strip_suffix('\''))
+    {
+        return Some(name);
+    }
+    SQLITE_UNIQUE_INDEXES
+        .iter()
+        .find(|(cols, _)| *cols == columns)
+        .map(|(_, index)| *index)
+}
+
 /// A pool checkout failure: the database is unreachable or saturated.
 pub(crate) fn pool_error<E: std::fmt::Display>(err: E) -> DbError {
     DbError(StoreError::Unavailable(err.to_string()))
@@ -59,4 +102,110 @@ pub(crate) fn corrupt(what: &str, err: impl std::fmt::Display) -> DbError {
     DbError(StoreError::Backend(format!(
         "stored {what} is invalid: {err}"
     )))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use patchbay_app::ports::constraint;
+
+    #[test]
+    fn sqlite_messages_name_the_postgres_index() {
+        let cases = [
+            ("UNIQUE constraint failed: users.email", "users_email_key"),
+            (
+                "UNIQUE constraint failed: projects.name",
+                constraint::PROJECT_NAME,
+            ),
+            (
+                "UNIQUE constraint failed: project_members.project_id, project_members.user_id",
+                constraint::MEMBER_UNIQUE,
+            ),
+            (
+                "UNIQUE constraint failed: project_members.project_id",
+                "project_members_one_owner",
+            ),
+            (
+                "UNIQUE constraint failed: invites.project_id, invites.email",
+                constraint::INVITE_PENDING,
+            ),
+            (
+                "UNIQUE constraint failed: invites.token_hash",
+                "invites_token_hash_key",
+            ),
+            (
+                "UNIQUE constraint failed: environments.project_id, environments.name",
+                constraint::ENVIRONMENT_NAME,
+            ),
+            (
+                "UNIQUE constraint failed: environments.project_id",
+                "environments_one_default",
+            ),
+            ("UNIQUE constraint failed: index 'by_expr'", "by_expr"),
+        ];
+        for (message, index) in cases {
+            assert_eq!(sqlite_unique_index(message), Some(index), "{message}");
+        }
+        assert_eq!(
+            sqlite_unique_index("UNIQUE constraint failed: projects.id"),
+            None
+        );
+        assert_eq!(sqlite_unique_index("duplicate key value"), None);
+    }
+
+    #[derive(Debug)]
+    struct Info(&'static str, Option<&'static str>);
+
+    impl diesel::result::DatabaseErrorInformation for Info {
+        fn message(&self) -> &str {
+            self.0
+        }
+        fn details(&self) -> Option<&str> {
+            None
+        }
+        fn hint(&self) -> Option<&str> {
+            None
+        }
+        fn table_name(&self) -> Option<&str> {
+            None
+        }
+        fn column_name(&self) -> Option<&str> {
+            None
+        }
+        fn constraint_name(&self) -> Option<&str> {
+            self.1
+        }
+        fn statement_position(&self) -> Option<i32> {
+            None
+        }
+    }
+
+    fn unique(info: Info) -> StoreError {
+        map_diesel(DieselError::DatabaseError(
+            DatabaseErrorKind::UniqueViolation,
+            Box::new(info),
+        ))
+    }
+
+    #[test]
+    fn unique_violations_carry_the_index_name_on_both_backends() {
+        // backend: postgres — the driver names the index.
+        assert_eq!(
+            unique(Info(
+                "duplicate key value violates unique constraint \"projects_name_key\"",
+                Some("projects_name_key"),
+            )),
+            StoreError::Conflict(constraint::PROJECT_NAME.into())
+        );
+        // backend: sqlite — translated from the column list.
+        assert_eq!(
+            unique(Info("UNIQUE constraint failed: projects.name", None)),
+            StoreError::Conflict(constraint::PROJECT_NAME.into())
+        );
+        // Unknown column lists fall back to the raw message.
+        assert_eq!(
+            unique(Info("UNIQUE constraint failed: projects.id", None)),
+            StoreError::Conflict("UNIQUE constraint failed: projects.id".into())
+        );
+    }
 }

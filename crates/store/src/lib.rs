@@ -4,11 +4,17 @@
 //! This crate must not know about HTTP.
 
 mod db;
+mod environments;
 mod errors;
+mod files;
+mod invites;
+mod members;
 mod migrate;
+mod projects;
 pub mod schema;
 pub mod types;
 mod users;
 
 pub use db::{Backend, Database, DatabaseOptions};
+pub use files::DiskFileStore;
 pub use migrate::{MigrationReport, revert_all_migrations, run_migrations};

@@ -16,3 +16,86 @@ diesel::table! {
         updated_at -> PortableTimestamp,
     }
 }
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::types::sql::*;
+
+    projects (id) {
+        id -> PortableUuid,
+        name -> Text,
+        display_name -> Nullable<Text>,
+        description -> Nullable<Text>,
+        color -> Nullable<Text>,
+        icon_path -> Nullable<Text>,
+        single_server_mode -> Bool,
+        default_server_id -> Nullable<PortableUuid>,
+        auto_error_tracking_enabled -> Bool,
+        owner_id -> PortableUuid,
+        created_at -> PortableTimestamp,
+        updated_at -> PortableTimestamp,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::types::sql::*;
+
+    project_members (id) {
+        id -> PortableUuid,
+        project_id -> PortableUuid,
+        user_id -> PortableUuid,
+        role -> Text,
+        created_at -> PortableTimestamp,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::types::sql::*;
+
+    invites (id) {
+        id -> PortableUuid,
+        project_id -> PortableUuid,
+        email -> Text,
+        role -> Text,
+        token_hash -> Text,
+        invited_by -> PortableUuid,
+        expires_at -> PortableTimestamp,
+        accepted_at -> Nullable<PortableTimestamp>,
+        created_at -> PortableTimestamp,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::types::sql::*;
+
+    environments (id) {
+        id -> PortableUuid,
+        project_id -> PortableUuid,
+        name -> Text,
+        display_name -> Nullable<Text>,
+        #[sql_name = "type"]
+        env_type -> Text,
+        description -> Nullable<Text>,
+        color -> Nullable<Text>,
+        git_branch -> Nullable<Text>,
+        is_default -> Bool,
+        created_at -> PortableTimestamp,
+        updated_at -> PortableTimestamp,
+    }
+}
+
+diesel::joinable!(project_members -> projects (project_id));
+diesel::joinable!(project_members -> users (user_id));
+diesel::joinable!(invites -> projects (project_id));
+diesel::joinable!(environments -> projects (project_id));
+
+diesel::allow_tables_to_appear_in_same_query!(
+    users,
+    projects,
+    project_members,
+    invites,
+    environments,
+);

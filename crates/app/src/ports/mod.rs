@@ -190,3 +190,29 @@ pub trait ConnectivityTester: Send + Sync {
     /// never returns secrets in the outcome.
     async fn test(&self, request: ProbeRequest) -> ProbeOutcome;
 }
+
+mod tenancy;
+pub use tenancy::*;
+
+/// Storage of uploaded files (project icons), by generated name.
+#[cfg_attr(any(test, feature = "mock"), mockall::automock)]
+#[async_trait]
+pub trait FileStore: Send + Sync {
+    /// Stores `bytes` under `name` (a generated, path-free name).
+    ///
+    /// # Errors
+    /// A message for the log on I/O failure.
+    async fn put(&self, name: &str, bytes: Vec<u8>) -> Result<(), String>;
+
+    /// The bytes stored under `name`, if any.
+    ///
+    /// # Errors
+    /// A message for the log on I/O failure other than "not found".
+    async fn get(&self, name: &str) -> Result<Option<Vec<u8>>, String>;
+
+    /// Removes `name`; removing a missing file is not an error.
+    ///
+    /// # Errors
+    /// A message for the log on I/O failure.
+    async fn delete(&self, name: &str) -> Result<(), String>;
+}

@@ -1,0 +1,4 @@
+DROP TABLE environments;
+DROP TABLE invites;
+DROP TABLE project_members;
+DROP TABLE projects;
