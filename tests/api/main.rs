@@ -11,5 +11,8 @@ mod environments;
 mod members;
 mod ops;
 mod projects;
+mod resource_connections;
+mod resources;
 mod store;
+mod subdomains;
 mod support;

@@ -85,3 +85,42 @@ pub const PNG_1X1: &[u8] = &[
     0x05, 0x00, 0x01, 0x0D, 0x0A, 0x2D, 0xB4, 0x00, 0x00, 0x00, 0x00, 0x49, 0x45, 0x4E, 0x44, 0xAE,
     0x42, 0x60, 0x82,
 ];
+
+/// A registered owner with a project `name` (default environment
+/// `production`): returns (token, base path `/api/<name>/production`).
+pub async fn canvas(app: &TestApp, owner: &str, name: &str) -> (String, String) {
+    let (_, token) = register(app, &email(owner)).await;
+    create_project(app, &token, name).await;
+    (token, format!("/api/{name}/production"))
+}
+
+/// Creates a resource and returns its id.
+pub async fn resource(app: &TestApp, token: &str, base: &str, kind: &str, name: &str) -> i64 {
+    let res = app
+        .client
+        .post(
+            &format!("{base}/resources"),
+            Some(token),
+            &json!({"type": kind, "name": name}),
+        )
+        .await;
+    assert_eq!(res.status, 201, "{}", res.text());
+    res.json()["data"]["id"].as_i64().unwrap()
+}
+
+/// Creates a connection and returns the response.
+pub async fn connect(
+    app: &TestApp,
+    token: &str,
+    base: &str,
+    s: (&str, i64),
+    t: (&str, i64),
+) -> patchbay_tests::Response {
+    app.client
+        .post(
+            &format!("{base}/resource-connections"),
+            Some(token),
+            &json!({"sourceResourceType": s.0, "sourceResourceId": s.1, "targetResourceType": t.0, "targetResourceId": t.1}),
+        )
+        .await
+}

@@ -175,6 +175,22 @@ impl From<StoreError> for AppError {
     }
 }
 
+/// Maps any domain refusal to an [`AppError`] by its kind, keeping the
+/// domain's title and message (they are written for clients).
+impl<E: patchbay_domain::DomainError> From<E> for AppError {
+    fn from(err: E) -> Self {
+        use patchbay_domain::ErrorKind as K;
+        let kind = match err.kind() {
+            K::Invalid => AppErrorKind::BadRequest,
+            K::Conflict => AppErrorKind::Conflict,
+            K::Forbidden => AppErrorKind::Forbidden,
+            K::NotFound => AppErrorKind::NotFound,
+            K::Gone => AppErrorKind::Gone,
+        };
+        AppError::new(kind, err.to_string()).with_title(err.title())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -201,21 +217,5 @@ mod tests {
             AppError::from(StoreError::Unavailable("x".into())).kind,
             AppErrorKind::Unavailable
         );
-    }
-}
-
-/// Maps any domain refusal to an [`AppError`] by its kind, keeping the
-/// domain's title and message (they are written for clients).
-impl<E: patchbay_domain::DomainError> From<E> for AppError {
-    fn from(err: E) -> Self {
-        use patchbay_domain::ErrorKind as K;
-        let kind = match err.kind() {
-            K::Invalid => AppErrorKind::BadRequest,
-            K::Conflict => AppErrorKind::Conflict,
-            K::Forbidden => AppErrorKind::Forbidden,
-            K::NotFound => AppErrorKind::NotFound,
-            K::Gone => AppErrorKind::Gone,
-        };
-        AppError::new(kind, err.to_string()).with_title(err.title())
     }
 }

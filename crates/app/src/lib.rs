@@ -3,6 +3,7 @@
 //! adapters implement; owns no SQL, no HTTP and no sockets.
 
 pub mod access;
+pub mod allowed_connections;
 pub mod auth;
 pub mod environments;
 pub mod error;
@@ -10,6 +11,8 @@ pub mod invites;
 pub mod members;
 pub mod ports;
 pub mod projects;
+pub mod resource_connections;
+pub mod resources;
 pub mod security;
 
 pub use error::{AppError, AppErrorKind, StoreError};

@@ -50,7 +50,9 @@ pub use member::Member;
 pub use merge_patch::{merge_patch, merge_patch_option};
 pub use page::{Page, PageError};
 pub use project::Project;
-pub use resource::{Position, Resource, ResourceType};
+pub use resource::{
+    MAX_CONFIG_BYTES, Position, Resource, ResourceType, check_json_document, parse_resource_name,
+};
 pub use resource_connection::{
     AllowedConnections, ConnectionEnds, ConnectionNotAllowed, ConnectionStatus,
     DEFAULT_ALLOWED_CONNECTIONS, InvalidStatusTransition, ResourceConnection,

@@ -6,7 +6,72 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use crate::error::ValueError;
+use crate::hostname::SubdomainName;
 use crate::string_enum::string_enum;
+
+/// The largest `config` (and `connectionDetails`) accepted, serialised, in
+/// bytes.
+pub const MAX_CONFIG_BYTES: usize = 16 * 1024;
+
+/// The largest canvas coordinate accepted, in either direction.
+pub const MAX_COORDINATE: f64 = 1.0e7;
+
+/// The longest resource name accepted, in characters.
+pub const MAX_RESOURCE_NAME_CHARS: usize = 100;
+
+/// A resource's name as stored: subdomains follow the subdomain rules (and
+/// are lowercased); every other type takes 1–100 characters, trimmed, with
+/// no control characters. Names are data: stored literally, never
+/// interpreted.
+///
+/// # Errors
+/// [`ValueError::Format`] naming the rule.
+pub fn parse_resource_name(resource_type: ResourceType, name: &str) -> Result<String, ValueError> {
+    if resource_type == ResourceType::Subdomain {
+        return SubdomainName::parse(name).map(SubdomainName::into_string);
+    }
+    let trimmed = name.trim();
+    let err = |reason: &str| ValueError::format("resource name", name, reason);
+    if trimmed.is_empty() {
+        return Err(err("it must not be empty"));
+    }
+    if trimmed.chars().count() > MAX_RESOURCE_NAME_CHARS {
+        return Err(err("it must be at most 100 characters long"));
+    }
+    if trimmed.chars().any(char::is_control) {
+        return Err(err("it must not contain control characters"));
+    }
+    Ok(trimmed.to_owned())
+}
+
+/// A JSON document a client attaches to a resource (`config`) or a
+/// connection (`connectionDetails`): an object of at most
+/// [`MAX_CONFIG_BYTES`] serialised.
+///
+/// # Errors
+/// [`ValueError::Format`] when it is not an object or is too large.
+pub fn check_json_document(
+    what: &'static str,
+    value: &serde_json::Value,
+) -> Result<(), ValueError> {
+    if !value.is_object() {
+        return Err(ValueError::format(
+            what,
+            "(not an object)",
+            "it must be a JSON object",
+        ));
+    }
+    let size = serde_json::to_vec(value).map_or(usize::MAX, |v| v.len());
+    if size > MAX_CONFIG_BYTES {
+        return Err(ValueError::format(
+            what,
+            "(document)",
+            format!("it must be at most {MAX_CONFIG_BYTES} bytes of JSON, not {size}"),
+        ));
+    }
+    Ok(())
+}
 
 string_enum! {
     /// What a resource is.
@@ -46,6 +111,24 @@ impl Position {
     pub const fn new(x: f64, y: f64) -> Self {
         Self { x, y }
     }
+
+    /// A position whose coordinates are finite and within
+    /// ±[`MAX_COORDINATE`].
+    ///
+    /// # Errors
+    /// [`ValueError::Format`] naming the bad coordinate.
+    pub fn parse(x: f64, y: f64) -> Result<Self, ValueError> {
+        for (name, v) in [("positionX", x), ("positionY", y)] {
+            if !v.is_finite() || v.abs() > MAX_COORDINATE {
+                return Err(ValueError::format(
+                    "canvas coordinate",
+                    &format!("{name}={v}"),
+                    "it must be a finite number between -10000000 and 10000000",
+                ));
+            }
+        }
+        Ok(Self { x, y })
+    }
 }
 
 /// A resource of an environment. `deleted_at` marks a soft delete.
@@ -61,6 +144,8 @@ pub struct Resource {
     pub config: serde_json::Value,
     /// The `conn_id` of the credential connection the resource uses.
     pub credential_conn_id: Option<String>,
+    /// Subdomains only: the parent domain (`blog` + `example.com`).
+    pub parent_domain: Option<String>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub deleted_at: Option<DateTime<Utc>>,
@@ -125,6 +210,7 @@ mod tests {
             position: Position::new(100.0, 200.0),
             config: serde_json::json!({}),
             credential_conn_id: None,
+            parent_domain: None,
             created_at: DateTime::<Utc>::UNIX_EPOCH,
             updated_at: DateTime::<Utc>::UNIX_EPOCH,
             deleted_at: None,

@@ -3,7 +3,9 @@
 //! and the OpenAPI document. It holds no business rule: handlers parse,
 //! call a use case, and shape the answer.
 
+mod allowed_connections;
 mod auth;
+mod canvas_dto;
 mod dto;
 mod environments;
 mod error;
@@ -16,17 +18,23 @@ mod ops;
 mod projects;
 mod rate_limit;
 mod request_id;
+mod resource_connections;
+mod resources;
+mod subdomains;
 
 use std::sync::Arc;
 
 use actix_web::web;
 use patchbay_app::access::AccessService;
+use patchbay_app::allowed_connections::AllowedConnectionService;
 use patchbay_app::auth::AuthService;
 use patchbay_app::environments::EnvironmentService;
 use patchbay_app::invites::InviteService;
 use patchbay_app::members::MemberService;
 use patchbay_app::ports::HealthCheck;
 use patchbay_app::projects::ProjectService;
+use patchbay_app::resource_connections::ResourceConnectionService;
+use patchbay_app::resources::ResourceService;
 
 pub use error::ApiError;
 pub use metrics::Metrics;
@@ -45,6 +53,9 @@ pub struct AppState {
     pub members: MemberService,
     pub invites: InviteService,
     pub environments: EnvironmentService,
+    pub resources: ResourceService,
+    pub connections: ResourceConnectionService,
+    pub allowed: AllowedConnectionService,
     pub health: Arc<dyn HealthCheck>,
     pub metrics: Metrics,
     pub login_limiter: LoginLimiter,
@@ -73,6 +84,10 @@ pub fn configure(state: AppState) -> impl FnOnce(&mut web::ServiceConfig) {
             .configure(members::routes)
             .configure(invites::routes)
             .configure(environments::routes)
+            .configure(allowed_connections::routes)
+            .configure(resources::routes)
+            .configure(subdomains::routes)
+            .configure(resource_connections::routes)
             .default_service(web::to(error::not_found));
     }
 }

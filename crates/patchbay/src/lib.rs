@@ -12,12 +12,15 @@ use actix_web::dev::{Server, ServerHandle};
 use actix_web::middleware::{Compress, from_fn};
 use actix_web::{App, HttpServer};
 use patchbay_app::access::AccessService;
+use patchbay_app::allowed_connections::AllowedConnectionService;
 use patchbay_app::auth::AuthService;
 use patchbay_app::environments::EnvironmentService;
 use patchbay_app::invites::InviteService;
 use patchbay_app::members::MemberService;
 use patchbay_app::ports::{Clock, IdGenerator, SystemClock, UuidV7Generator};
 use patchbay_app::projects::ProjectService;
+use patchbay_app::resource_connections::ResourceConnectionService;
+use patchbay_app::resources::ResourceService;
 use patchbay_app::security::{Argon2Hasher, JwtSettings, TokenService};
 use patchbay_http::{AppState, LoginLimiter, Metrics};
 use patchbay_store::{Database, DatabaseOptions, DiskFileStore};
@@ -96,7 +99,14 @@ impl Application {
                 ids.clone(),
                 patchbay_domain::DEFAULT_INVITE_TTL,
             ),
-            environments: EnvironmentService::new(store.clone(), clock, ids),
+            environments: EnvironmentService::new(store.clone(), clock.clone(), ids),
+            resources: ResourceService::new(store.clone(), clock.clone()),
+            connections: ResourceConnectionService::new(
+                store.clone(),
+                store.clone(),
+                clock.clone(),
+            ),
+            allowed: AllowedConnectionService::new(store.clone(), clock),
             health: Arc::new(db),
             metrics: Metrics::new()?,
             login_limiter: LoginLimiter::per_minute(rate),

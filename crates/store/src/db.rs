@@ -252,6 +252,26 @@ pub(crate) trait BackendHooks {
         &mut self,
         project_id: uuid::Uuid,
     ) -> crate::errors::DbResult<()>;
+
+    /// Keeps live resources of an environment from being changed or
+    /// soft-deleted until the transaction ends, so what the transaction
+    /// read about them (that they are live, their type) stays true while it
+    /// writes rows that depend on it. `ids: None` covers every live resource
+    /// of the environment. PostgreSQL: `FOR SHARE` on those rows, in id
+    /// order (concurrent sharers do not block each other). SQLite: nothing,
+    /// `BEGIN IMMEDIATE` already serialises writers.
+    async fn share_live_resources(
+        &mut self,
+        environment_id: uuid::Uuid,
+        ids: Option<&[i64]>,
+    ) -> crate::errors::DbResult<()>;
+
+    /// Makes every later statement of a read-only transaction see one
+    /// snapshot. Must be the transaction's first statement. PostgreSQL:
+    /// `REPEATABLE READ, READ ONLY` (the default, READ COMMITTED, takes a
+    /// fresh snapshot per statement). SQLite: nothing, a transaction reads
+    /// one snapshot already.
+    async fn snapshot_reads(&mut self) -> crate::errors::DbResult<()>;
 }
 
 impl BackendHooks for AsyncPgConnection {
@@ -278,6 +298,39 @@ impl BackendHooks for AsyncPgConnection {
             .await?;
         Ok(())
     }
+
+    // backend: postgres
+    async fn share_live_resources(
+        &mut self,
+        environment_id: uuid::Uuid,
+        ids: Option<&[i64]>,
+    ) -> crate::errors::DbResult<()> {
+        use crate::schema::resources;
+        use diesel::prelude::*;
+        use diesel_async::RunQueryDsl;
+        let live = resources::table
+            .filter(resources::environment_id.eq(crate::types::DbUuid(environment_id)))
+            .filter(resources::deleted_at.is_null())
+            .select(resources::id)
+            .order(resources::id);
+        match ids {
+            Some(ids) => {
+                live.filter(resources::id.eq_any(ids))
+                    .for_share()
+                    .load::<i64>(self)
+                    .await?
+            }
+            None => live.for_share().load::<i64>(self).await?,
+        };
+        Ok(())
+    }
+
+    // backend: postgres
+    async fn snapshot_reads(&mut self) -> crate::errors::DbResult<()> {
+        self.batch_execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+            .await?;
+        Ok(())
+    }
 }
 
 impl BackendHooks for SqliteConn {
@@ -291,6 +344,20 @@ impl BackendHooks for SqliteConn {
         &mut self,
         _project_id: uuid::Uuid,
     ) -> crate::errors::DbResult<()> {
+        Ok(())
+    }
+
+    // backend: sqlite
+    async fn share_live_resources(
+        &mut self,
+        _environment_id: uuid::Uuid,
+        _ids: Option<&[i64]>,
+    ) -> crate::errors::DbResult<()> {
+        Ok(())
+    }
+
+    // backend: sqlite
+    async fn snapshot_reads(&mut self) -> crate::errors::DbResult<()> {
         Ok(())
     }
 }

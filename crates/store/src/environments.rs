@@ -1,6 +1,8 @@
 //! The environment repository: a project's environments, the one default
 //! among them, and deleting or cloning one together with what it holds.
 
+use std::collections::HashMap;
+
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
@@ -8,14 +10,17 @@ use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use patchbay_app::StoreError;
 use patchbay_app::ports::{CloneReport, EnvironmentRepository};
 use patchbay_domain::{
-    Environment, EnvironmentError, EnvironmentType, HexColor, Slug, check_environment_delete,
+    CLONED_CONNECTION_STATUS, Environment, EnvironmentError, EnvironmentType, HexColor, Slug,
+    check_environment_delete,
 };
 use uuid::Uuid;
 
 use crate::Database;
 use crate::db::{BackendHooks, SqliteConn, transaction, with_conn};
 use crate::errors::{DbResult, corrupt};
-use crate::schema::environments;
+use crate::resource_connections::{ConnectionRow, NewConnectionRow};
+use crate::resources::{NewResourceRow, ResourceRow};
+use crate::schema::{environments, resource_connections, resources};
 use crate::types::{DbTime, DbUuid};
 
 /// An `environments` row, read and inserted as a whole.
@@ -116,35 +121,105 @@ trait EnvironmentContents {
     async fn environment_content_count(&mut self, env_id: Uuid) -> DbResult<i64>;
 
     /// Copies what `source` holds into `target`; returns how many resources,
-    /// resource connections and credential connections were copied.
+    /// resource connections and credential connections were copied. Copied
+    /// resource connections are recorded as created by `actor`.
     async fn copy_environment_contents(
         &mut self,
         source: &Environment,
         target: &Environment,
+        actor: Uuid,
     ) -> DbResult<(u64, u64, u64)>;
 }
 
 macro_rules! impl_environment_contents {
     ($($conn:ty),+ $(,)?) => {$(
         impl EnvironmentContents for $conn {
-            async fn environment_content_count(&mut self, _env_id: Uuid) -> DbResult<i64> {
-                // Environments hold nothing yet. When the resource and
-                // credential-connection tables exist, count their live rows
-                // with `environment_id = env_id` here.
-                Ok(0)
+            async fn environment_content_count(&mut self, env_id: Uuid) -> DbResult<i64> {
+                // Live rows only: soft-deleted ones do not make an
+                // environment non-empty (they go with it all the same).
+                let resources: i64 = resources::table
+                    .filter(resources::environment_id.eq(DbUuid(env_id)))
+                    .filter(resources::deleted_at.is_null())
+                    .count()
+                    .get_result(&mut *self)
+                    .await?;
+                let resource_connections: i64 = resource_connections::table
+                    .filter(resource_connections::environment_id.eq(DbUuid(env_id)))
+                    .filter(resource_connections::deleted_at.is_null())
+                    .count()
+                    .get_result(&mut *self)
+                    .await?;
+                // Credential connections: count them here when they exist.
+                Ok(resources + resource_connections)
             }
 
             async fn copy_environment_contents(
                 &mut self,
-                _source: &Environment,
-                _target: &Environment,
+                source: &Environment,
+                target: &Environment,
+                actor: Uuid,
             ) -> DbResult<(u64, u64, u64)> {
-                // Nothing to copy yet. When they exist, copy here: the live
-                // resources of `source` (remembering old id → new id), the
-                // live resource connections among them with status
-                // `patchbay_domain::CLONED_CONNECTION_STATUS`, and the
-                // credential connections, re-sealed for the new rows.
-                Ok((0, 0, 0))
+                // The source's resources stay as read (live, same type) until
+                // the copy commits, so the connections read next match them.
+                self.share_live_resources(source.id, None).await?;
+                let resource_rows: Vec<ResourceRow> = resources::table
+                    .filter(resources::environment_id.eq(DbUuid(source.id)))
+                    .filter(resources::deleted_at.is_null())
+                    .order(resources::id)
+                    .select(ResourceRow::as_select())
+                    .load(&mut *self)
+                    .await?;
+                // Row by row: an environment holds a few hundred rows at
+                // most, and each copy needs its new id.
+                let mut new_ids = HashMap::with_capacity(resource_rows.len());
+                for row in &resource_rows {
+                    let copy =
+                        NewResourceRow::copy_of(row, target.project_id, target.id, target.created_at);
+                    let new_id: i64 = diesel::insert_into(resources::table)
+                        .values(&copy)
+                        .returning(resources::id)
+                        .get_result(&mut *self)
+                        .await?;
+                    new_ids.insert(row.id, new_id);
+                }
+                let connection_rows: Vec<ConnectionRow> = resource_connections::table
+                    .filter(resource_connections::environment_id.eq(DbUuid(source.id)))
+                    .filter(resource_connections::deleted_at.is_null())
+                    .order(resource_connections::id)
+                    .select(ConnectionRow::as_select())
+                    .load(&mut *self)
+                    .await?;
+                let mut copied_connections = 0_u64;
+                for row in connection_rows {
+                    // Only connections among the copied resources.
+                    let (Some(&source_id), Some(&target_id)) =
+                        (new_ids.get(&row.source_id), new_ids.get(&row.target_id))
+                    else {
+                        continue;
+                    };
+                    let copy = NewConnectionRow {
+                        user_id: DbUuid(actor),
+                        project_id: DbUuid(target.project_id),
+                        environment_id: DbUuid(target.id),
+                        source_type: row.source_type,
+                        source_id,
+                        target_type: row.target_type,
+                        target_id,
+                        status: CLONED_CONNECTION_STATUS.as_str().to_owned(),
+                        connection_details: row.connection_details,
+                        error_message: None,
+                        created_at: DbTime(target.created_at),
+                        updated_at: DbTime(target.created_at),
+                    };
+                    diesel::insert_into(resource_connections::table)
+                        .values(&copy)
+                        .execute(&mut *self)
+                        .await?;
+                    copied_connections += 1;
+                }
+                // Credential connections (re-sealed for the new rows): copy
+                // them here when they exist.
+                Ok((new_ids.len() as u64, copied_connections, 0))
             }
         }
     )+};
@@ -325,7 +400,7 @@ impl EnvironmentRepository for Database {
         &self,
         source_env_id: Uuid,
         target: Environment,
-        _actor: Uuid,
+        actor: Uuid,
     ) -> Result<CloneReport, StoreError> {
         // A clone is never the default; `set_default_environment` makes it one.
         let target = Environment {
@@ -349,7 +424,7 @@ impl EnvironmentRepository for Database {
                 .await?;
             let environment = inserted.into_domain()?;
             let (resources, resource_connections, credential_connections) = conn
-                .copy_environment_contents(&source, &environment)
+                .copy_environment_contents(&source, &environment, actor)
                 .await?;
             Ok(CloneReport {
                 environment,
@@ -593,5 +668,202 @@ mod tests {
         );
         assert_eq!(db.list_environments(p.id).await.unwrap().len(), 2);
         assert_eq!(db.list_environments(q.id).await.unwrap().len(), 1);
+    }
+}
+
+/// What environments hold: the canvas (resources and resource connections).
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod content_tests {
+    use patchbay_app::ports::{NewConnection, ResourceConnectionRepository, ResourceRepository};
+    use patchbay_domain::{
+        ConnectionEnds, ConnectionStatus, Page, Resource, ResourceConnection, ResourceType as T,
+    };
+
+    use super::*;
+    use crate::projects::testing::*;
+    use crate::resources::testing::*;
+
+    async fn connect(
+        db: &Database,
+        user: Uuid,
+        env: &Environment,
+        s: &Resource,
+        t: &Resource,
+    ) -> ResourceConnection {
+        db.create_connection(NewConnection {
+            user_id: user,
+            project_id: env.project_id,
+            environment_id: env.id,
+            ends: ConnectionEnds {
+                source_type: s.resource_type,
+                source_id: s.id,
+                target_type: t.resource_type,
+                target_id: t.id,
+            },
+            connection_details: Some(serde_json::json!({ "via": s.name })),
+            now: now(),
+        })
+        .await
+        .unwrap()
+        .unwrap()
+    }
+
+    #[tokio::test(flavor = "multi_thread")]
+    async fn live_canvas_rows_make_an_environment_non_empty() {
+        let (_dir, db) = fresh_db().await;
+        let alice = user(&db, "alice").await;
+        let (p, _) = project(&db, "team", alice.id).await;
+        let staging = environment(p.id, "staging", false);
+        db.create_environment(staging.clone()).await.unwrap();
+        let r = resource(&db, &staging, T::Instance, "web").await;
+        assert_eq!(
+            db.delete_environment(p.id, staging.id, false).await,
+            Ok(Err(EnvironmentError::NotEmpty))
+        );
+        // Deleted resources do not count.
+        db.soft_delete_resource(staging.id, r.id, now())
+            .await
+            .unwrap();
+        db.delete_environment(p.id, staging.id, false)
+            .await
+            .unwrap()
+            .unwrap();
+
+        let dev = environment(p.id, "dev", false);
+        db.create_environment(dev.clone()).await.unwrap();
+        let app = resource(&db, &dev, T::Application, "app").await;
+        let server = resource(&db, &dev, T::Instance, "server").await;
+        connect(&db, alice.id, &dev, &app, &server).await;
+        let count: DbResult<i64> =
+            async { with_conn!(db, |conn| conn.environment_content_count(dev.id).await) }.await;
+        assert_eq!(count.unwrap(), 3);
+        assert_eq!(
+            db.delete_environment(p.id, dev.id, false).await,
+            Ok(Err(EnvironmentError::NotEmpty))
+        );
+        // Forced: everything goes with it.
+        db.delete_environment(p.id, dev.id, true)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(db.find_resource(dev.id, app.id, true).await.unwrap(), None);
+        assert!(db.graph(dev.id).await.unwrap().0.is_empty());
+    }
+
+    #[tokio::test(flavor = "multi_thread")]
+    async fn clone_copies_live_resources_and_the_connections_among_them() {
+        let (_dir, db) = fresh_db().await;
+        let alice = user(&db, "alice").await;
+        let bob = user(&db, "bob").await;
+        let (p, prod) = project(&db, "team", alice.id).await;
+        let server = resource(&db, &prod, T::Instance, "server").await;
+        let app = resource(&db, &prod, T::Application, "app").await;
+        let fw = resource(&db, &prod, T::Firewall, "fw").await;
+        let mut blog = new_resource(&prod, T::Subdomain, "blog");
+        blog.parent_domain = Some("example.com".into());
+        blog.credential_conn_id = Some("dns".into());
+        let blog = db.create_resource(blog).await.unwrap();
+        let site = resource(&db, &prod, T::StaticWebsite, "site").await;
+        let term = resource(&db, &prod, T::Terminal, "term").await;
+
+        let app_server = connect(&db, alice.id, &prod, &app, &server).await;
+        let server_fw = connect(&db, alice.id, &prod, &server, &fw).await;
+        let blog_site = connect(&db, alice.id, &prod, &blog, &site).await;
+        // A failed connection is copied as pending, without its message.
+        let mut failed = server_fw.clone();
+        failed.status = ConnectionStatus::Failed;
+        failed.error_message = Some("refused".into());
+        failed.updated_at = now();
+        db.update_connection(failed, server_fw.status, server_fw.updated_at)
+            .await
+            .unwrap();
+        // Deleted: neither copied nor counted.
+        let term_server = connect(&db, alice.id, &prod, &term, &server).await;
+        db.soft_delete_connection(prod.id, term_server.id, now())
+            .await
+            .unwrap();
+        db.soft_delete_resource(prod.id, term.id, now())
+            .await
+            .unwrap();
+        let (source_resources, source_connections) = db.graph(prod.id).await.unwrap();
+        assert_eq!((source_resources.len(), source_connections.len()), (5, 3));
+
+        let target = environment(p.id, "prod-copy", false);
+        let report = db
+            .clone_environment(prod.id, target.clone(), bob.id)
+            .await
+            .unwrap();
+        assert_eq!(
+            (
+                report.resources,
+                report.resource_connections,
+                report.credential_connections
+            ),
+            (5, 3, 0)
+        );
+        assert_eq!(report.environment, target);
+
+        let (copies, copied_connections) = db.graph(target.id).await.unwrap();
+        assert_eq!(copies.len(), 5);
+        let mut new_id = std::collections::HashMap::new();
+        for (original, copy) in source_resources.iter().zip(&copies) {
+            assert!(!source_resources.iter().any(|r| r.id == copy.id));
+            new_id.insert(original.id, copy.id);
+            assert_eq!(
+                copy,
+                &Resource {
+                    id: copy.id,
+                    project_id: p.id,
+                    environment_id: target.id,
+                    created_at: target.created_at,
+                    updated_at: target.created_at,
+                    ..original.clone()
+                }
+            );
+        }
+        assert_eq!(copies[3].parent_domain.as_deref(), Some("example.com"));
+        assert_eq!(copies[3].credential_conn_id.as_deref(), Some("dns"));
+
+        let originals = [app_server, server_fw, blog_site];
+        assert_eq!(copied_connections.len(), 3);
+        for (original, copy) in originals.iter().zip(&copied_connections) {
+            assert_eq!(
+                copy,
+                &ResourceConnection {
+                    id: copy.id,
+                    user_id: bob.id,
+                    project_id: p.id,
+                    environment_id: target.id,
+                    source_id: new_id[&original.source_id],
+                    target_id: new_id[&original.target_id],
+                    status: CLONED_CONNECTION_STATUS,
+                    error_message: None,
+                    created_at: target.created_at,
+                    updated_at: target.created_at,
+                    ..original.clone()
+                }
+            );
+        }
+        // The source is untouched.
+        assert_eq!(
+            db.graph(prod.id).await.unwrap(),
+            (source_resources, source_connections)
+        );
+        let (_, total) = db
+            .list_resources(target.id, None, Page::default())
+            .await
+            .unwrap();
+        assert_eq!(total, 5);
+        // A clone of a clone; and the copy is non-empty.
+        assert_eq!(
+            db.delete_environment(p.id, target.id, false).await,
+            Ok(Err(EnvironmentError::NotEmpty))
+        );
+        let again = db
+            .clone_environment(target.id, environment(p.id, "copy-2", false), alice.id)
+            .await
+            .unwrap();
+        assert_eq!((again.resources, again.resource_connections), (5, 3));
     }
 }

@@ -74,6 +74,19 @@ const SQLITE_UNIQUE_INDEXES: &[(&str, &str)] = &[
         "environments_project_name_key",
     ),
     ("environments.project_id", "environments_one_default"),
+    (
+        "resources.environment_id, resources.type, resources.name, resources.parent_domain",
+        "resources_live_name_key",
+    ),
+    (
+        "resource_connections.environment_id, resource_connections.source_id, \
+         resource_connections.target_id",
+        "resource_connections_live_pair_key",
+    ),
+    (
+        "allowed_connections.source_type, allowed_connections.target_type",
+        "allowed_connections_pair_key",
+    ),
 ];
 
 /// The index a SQLite unique-violation message stands for, if known.
@@ -107,7 +120,7 @@ pub(crate) fn corrupt(what: &str, err: impl std::fmt::Display) -> DbError {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use patchbay_app::ports::constraint;
+    use patchbay_app::ports::{canvas_constraint, constraint};
 
     #[test]
     fn sqlite_messages_name_the_postgres_index() {
@@ -140,6 +153,21 @@ mod tests {
             (
                 "UNIQUE constraint failed: environments.project_id",
                 "environments_one_default",
+            ),
+            (
+                "UNIQUE constraint failed: resources.environment_id, resources.type, \
+                 resources.name, resources.parent_domain",
+                canvas_constraint::RESOURCE_NAME,
+            ),
+            (
+                "UNIQUE constraint failed: resource_connections.environment_id, \
+                 resource_connections.source_id, resource_connections.target_id",
+                canvas_constraint::CONNECTION_UNIQUE,
+            ),
+            (
+                "UNIQUE constraint failed: allowed_connections.source_type, \
+                 allowed_connections.target_type",
+                canvas_constraint::ALLOWED_PAIR,
             ),
             ("UNIQUE constraint failed: index 'by_expr'", "by_expr"),
         ];

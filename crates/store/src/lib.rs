@@ -3,6 +3,7 @@
 //! only here, in branches labelled `// backend: postgres` / `// backend: sqlite`.
 //! This crate must not know about HTTP.
 
+mod allowed_connections;
 mod db;
 mod environments;
 mod errors;
@@ -11,6 +12,8 @@ mod invites;
 mod members;
 mod migrate;
 mod projects;
+mod resource_connections;
+mod resources;
 pub mod schema;
 pub mod types;
 mod users;

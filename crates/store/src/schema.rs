@@ -87,10 +87,70 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::types::sql::*;
+
+    resources (id) {
+        id -> BigInt,
+        project_id -> PortableUuid,
+        environment_id -> PortableUuid,
+        #[sql_name = "type"]
+        resource_type -> Text,
+        name -> Text,
+        /// `''` when the resource has none.
+        parent_domain -> Text,
+        status -> Text,
+        position_x -> Double,
+        position_y -> Double,
+        config -> PortableJson,
+        credential_conn_id -> Nullable<Text>,
+        created_at -> PortableTimestamp,
+        updated_at -> PortableTimestamp,
+        deleted_at -> Nullable<PortableTimestamp>,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::types::sql::*;
+
+    resource_connections (id) {
+        id -> BigInt,
+        user_id -> PortableUuid,
+        project_id -> PortableUuid,
+        environment_id -> PortableUuid,
+        source_type -> Text,
+        source_id -> BigInt,
+        target_type -> Text,
+        target_id -> BigInt,
+        status -> Text,
+        connection_details -> Nullable<PortableJson>,
+        error_message -> Nullable<Text>,
+        created_at -> PortableTimestamp,
+        updated_at -> PortableTimestamp,
+        deleted_at -> Nullable<PortableTimestamp>,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::types::sql::*;
+
+    allowed_connections (id) {
+        id -> BigInt,
+        source_type -> Text,
+        target_type -> Text,
+        created_at -> PortableTimestamp,
+    }
+}
+
 diesel::joinable!(project_members -> projects (project_id));
 diesel::joinable!(project_members -> users (user_id));
 diesel::joinable!(invites -> projects (project_id));
 diesel::joinable!(environments -> projects (project_id));
+diesel::joinable!(resources -> projects (project_id));
+diesel::joinable!(resources -> environments (environment_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     users,
@@ -98,4 +158,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     project_members,
     invites,
     environments,
+    resources,
+    resource_connections,
+    allowed_connections,
 );

@@ -216,3 +216,6 @@ pub trait FileStore: Send + Sync {
     /// A message for the log on I/O failure.
     async fn delete(&self, name: &str) -> Result<(), String>;
 }
+
+mod canvas;
+pub use canvas::*;

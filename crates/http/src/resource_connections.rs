@@ -1,0 +1,310 @@
+//! Resource connections (seeds 000/001):
+//! `/api/:projectSlug/:environmentSlug/resource-connections[/:connectionId]`.
+
+use actix_web::{HttpResponse, delete, get, patch, post, web};
+use patchbay_app::AppError;
+use patchbay_app::resource_connections::{
+    ConnectionFilterInput, CreateConnectionInput, UpdateConnectionInput, parse_id,
+};
+use patchbay_domain::{Action, Page};
+use serde::Deserialize;
+use utoipa::{IntoParams, ToSchema};
+
+use crate::AppState;
+use crate::auth::AuthUser;
+use crate::canvas_dto::{ConnectionDto, Envelope, ListEnvelope, MessageOnly};
+use crate::dto::{non_null, nullable};
+use crate::error::{ApiResult, ErrorBody};
+use crate::extract::ApiJson;
+use crate::resources::EnvPath;
+
+pub(crate) fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(list)
+        .service(create)
+        .service(get_one)
+        .service(update)
+        .service(delete_one);
+}
+
+/// Path of `…/resource-connections/:connectionId`.
+#[derive(Debug, Deserialize)]
+pub(crate) struct ConnectionPath {
+    pub project_slug: String,
+    pub environment_slug: String,
+    pub connection_id: String,
+}
+
+fn connection_id(raw: &str) -> Result<i64, AppError> {
+    parse_id("connectionId", raw).map_err(|_| AppError::bad_request("Invalid connection ID"))
+}
+
+/// `POST …/resource-connections` body (seed 000).
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct CreateConnectionRequest {
+    #[schema(example = "application")]
+    pub source_resource_type: String,
+    #[schema(example = 2)]
+    pub source_resource_id: i64,
+    #[schema(example = "instance")]
+    pub target_resource_type: String,
+    #[schema(example = 1)]
+    pub target_resource_id: i64,
+    /// A JSON object, at most 16 KiB.
+    #[schema(value_type = Option<Object>, example = json!({"autoInstall": true, "installPath": "/opt/apps"}))]
+    pub connection_details: Option<serde_json::Value>,
+}
+
+/// `PATCH …/resource-connections/:id` body.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct UpdateConnectionRequest {
+    /// Moves through the status state machine.
+    #[serde(default, deserialize_with = "non_null")]
+    #[schema(example = "connected")]
+    pub status: Option<String>,
+    /// A JSON merge patch (RFC 7386) applied to the stored details; `null`
+    /// removes them.
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<Object>, example = json!({"securityGroupId": "sg-12345678"}))]
+    pub connection_details: Option<Option<serde_json::Value>>,
+    /// Only while (or when becoming) `failed`; `null` clears.
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>)]
+    pub error_message: Option<Option<String>>,
+}
+
+/// `GET …/resource-connections` filters.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[into_params(parameter_in = Query)]
+pub struct ConnectionListQuery {
+    /// Filter by source resource type.
+    pub source_resource_type: Option<String>,
+    /// Filter by source resource ID.
+    pub source_resource_id: Option<String>,
+    /// Filter by target resource type.
+    pub target_resource_type: Option<String>,
+    /// Filter by target resource ID.
+    pub target_resource_id: Option<String>,
+    /// pending, connecting, connected, failed or disconnected.
+    pub status: Option<String>,
+    pub page: Option<i64>,
+    #[serde(rename = "per_page")]
+    #[param(rename = "per_page")]
+    pub per_page: Option<i64>,
+}
+
+/// Creates a connection between two resources under the allowed rules.
+#[utoipa::path(post, path = "/api/{projectSlug}/{environmentSlug}/resource-connections", tag = "resource-connections", security(("bearer" = [])),
+    params(("projectSlug" = String, Path), ("environmentSlug" = String, Path)),
+    request_body = CreateConnectionRequest,
+    responses(
+        (status = 201, description = "Resource connection created successfully", body = Envelope<ConnectionDto>),
+        (status = 400, description = "Connection not allowed; type mismatch; self-connection; invalid field", body = ErrorBody,
+            example = json!({"error": "Connection not allowed", "message": "Connection from application to database is not allowed. Please configure this connection in allowed_connections table."})),
+        (status = 403, description = "Project access denied, or role too low", body = ErrorBody),
+        (status = 404, description = "Source or target resource not found", body = ErrorBody),
+        (status = 409, description = "The same connection exists", body = ErrorBody),
+    ))]
+#[post("/api/{project_slug}/{environment_slug}/resource-connections")]
+pub(crate) async fn create(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    path: web::Path<EnvPath>,
+    body: ApiJson<CreateConnectionRequest>,
+) -> ApiResult<HttpResponse> {
+    let access = state
+        .access
+        .environment_by_slug(
+            &user.0,
+            &path.project_slug,
+            &path.environment_slug,
+            Action::WriteResourceConnections,
+        )
+        .await?;
+    let b = body.0;
+    let c = state
+        .connections
+        .create(
+            &access,
+            CreateConnectionInput {
+                source_type: b.source_resource_type,
+                source_id: b.source_resource_id,
+                target_type: b.target_resource_type,
+                target_id: b.target_resource_id,
+                connection_details: b.connection_details,
+            },
+        )
+        .await?;
+    Ok(HttpResponse::Created().json(Envelope {
+        message: "Resource connection created successfully",
+        data: ConnectionDto::from(c),
+    }))
+}
+
+/// Lists the environment's live connections, optionally filtered.
+#[utoipa::path(get, path = "/api/{projectSlug}/{environmentSlug}/resource-connections", tag = "resource-connections", security(("bearer" = [])),
+    params(("projectSlug" = String, Path), ("environmentSlug" = String, Path), ConnectionListQuery),
+    responses(
+        (status = 200, description = "Resource connections retrieved successfully", body = ListEnvelope<ConnectionDto>),
+        (status = 400, description = "Invalid filter value", body = ErrorBody),
+        (status = 403, description = "Project access denied", body = ErrorBody),
+        (status = 404, description = "Project or environment not found", body = ErrorBody),
+    ))]
+#[get("/api/{project_slug}/{environment_slug}/resource-connections")]
+pub(crate) async fn list(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    path: web::Path<EnvPath>,
+    query: web::Query<ConnectionListQuery>,
+) -> ApiResult<HttpResponse> {
+    let access = state
+        .access
+        .environment_by_slug(
+            &user.0,
+            &path.project_slug,
+            &path.environment_slug,
+            Action::ViewResourceConnections,
+        )
+        .await?;
+    let q = query.into_inner();
+    let page = Page::from_query(q.page, q.per_page).map_err(AppError::from)?;
+    let (items, total) = state
+        .connections
+        .list(
+            &access,
+            ConnectionFilterInput {
+                source_type: q.source_resource_type,
+                source_id: q.source_resource_id,
+                target_type: q.target_resource_type,
+                target_id: q.target_resource_id,
+                status: q.status,
+            },
+            page,
+        )
+        .await?;
+    let data: Vec<ConnectionDto> = items.into_iter().map(Into::into).collect();
+    Ok(HttpResponse::Ok().json(ListEnvelope {
+        message: "Resource connections retrieved successfully",
+        count: data.len(),
+        total,
+        page: page.page(),
+        per_page: page.per_page(),
+        data,
+    }))
+}
+
+/// A live connection.
+#[utoipa::path(get, path = "/api/{projectSlug}/{environmentSlug}/resource-connections/{connectionId}", tag = "resource-connections", security(("bearer" = [])),
+    params(("projectSlug" = String, Path), ("environmentSlug" = String, Path), ("connectionId" = i64, Path)),
+    responses(
+        (status = 200, description = "Resource connection retrieved successfully", body = Envelope<ConnectionDto>),
+        (status = 400, description = "Invalid connection ID", body = ErrorBody),
+        (status = 403, description = "Project access denied", body = ErrorBody),
+        (status = 404, description = "Resource connection not found", body = ErrorBody),
+    ))]
+#[get("/api/{project_slug}/{environment_slug}/resource-connections/{connection_id}")]
+pub(crate) async fn get_one(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    path: web::Path<ConnectionPath>,
+) -> ApiResult<HttpResponse> {
+    let id = connection_id(&path.connection_id)?;
+    let access = state
+        .access
+        .environment_by_slug(
+            &user.0,
+            &path.project_slug,
+            &path.environment_slug,
+            Action::ViewResourceConnections,
+        )
+        .await?;
+    let c = state.connections.get(&access, id).await?;
+    Ok(HttpResponse::Ok().json(Envelope {
+        message: "Resource connection retrieved successfully",
+        data: ConnectionDto::from(c),
+    }))
+}
+
+/// Updates status (through the state machine), details (merge patch) and
+/// the error message.
+#[utoipa::path(patch, path = "/api/{projectSlug}/{environmentSlug}/resource-connections/{connectionId}", tag = "resource-connections", security(("bearer" = [])),
+    params(("projectSlug" = String, Path), ("environmentSlug" = String, Path), ("connectionId" = i64, Path)),
+    request_body = UpdateConnectionRequest,
+    responses(
+        (status = 200, description = "Resource connection updated successfully", body = Envelope<ConnectionDto>),
+        (status = 400, description = "Invalid status transition, invalid field", body = ErrorBody,
+            example = json!({"error": "Invalid status transition", "message": "Cannot change status from connected to pending"})),
+        (status = 403, description = "Project access denied, or role too low", body = ErrorBody),
+        (status = 404, description = "Resource connection not found", body = ErrorBody),
+        (status = 409, description = "Changed by a concurrent request", body = ErrorBody),
+    ))]
+#[patch("/api/{project_slug}/{environment_slug}/resource-connections/{connection_id}")]
+pub(crate) async fn update(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    path: web::Path<ConnectionPath>,
+    body: ApiJson<UpdateConnectionRequest>,
+) -> ApiResult<HttpResponse> {
+    let id = connection_id(&path.connection_id)?;
+    let access = state
+        .access
+        .environment_by_slug(
+            &user.0,
+            &path.project_slug,
+            &path.environment_slug,
+            Action::WriteResourceConnections,
+        )
+        .await?;
+    let b = body.0;
+    let c = state
+        .connections
+        .update(
+            &access,
+            id,
+            UpdateConnectionInput {
+                status: b.status,
+                connection_details: b
+                    .connection_details
+                    .map(|d| d.unwrap_or(serde_json::Value::Null)),
+                error_message: b.error_message,
+            },
+        )
+        .await?;
+    Ok(HttpResponse::Ok().json(Envelope {
+        message: "Resource connection updated successfully",
+        data: ConnectionDto::from(c),
+    }))
+}
+
+/// Soft-deletes a connection.
+#[utoipa::path(delete, path = "/api/{projectSlug}/{environmentSlug}/resource-connections/{connectionId}", tag = "resource-connections", security(("bearer" = [])),
+    params(("projectSlug" = String, Path), ("environmentSlug" = String, Path), ("connectionId" = i64, Path)),
+    responses(
+        (status = 200, description = "Resource connection deleted successfully", body = MessageOnly),
+        (status = 400, description = "Invalid connection ID", body = ErrorBody),
+        (status = 403, description = "Project access denied, or role too low", body = ErrorBody),
+        (status = 404, description = "Resource connection not found", body = ErrorBody),
+    ))]
+#[delete("/api/{project_slug}/{environment_slug}/resource-connections/{connection_id}")]
+pub(crate) async fn delete_one(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    path: web::Path<ConnectionPath>,
+) -> ApiResult<HttpResponse> {
+    let id = connection_id(&path.connection_id)?;
+    let access = state
+        .access
+        .environment_by_slug(
+            &user.0,
+            &path.project_slug,
+            &path.environment_slug,
+            Action::WriteResourceConnections,
+        )
+        .await?;
+    state.connections.delete(&access, id).await?;
+    Ok(HttpResponse::Ok().json(MessageOnly {
+        message: "Resource connection deleted successfully",
+    }))
+}

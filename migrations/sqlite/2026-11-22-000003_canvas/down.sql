@@ -1,0 +1,3 @@
+DROP TABLE resource_connections;
+DROP TABLE resources;
+DROP TABLE allowed_connections;
