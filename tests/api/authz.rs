@@ -407,4 +407,137 @@ async fn tenants_are_isolated(app: &TestApp) {
     assert_eq!(got.json()["description"], Value::Null);
 }
 
-on_both_backends!(every_role_against_every_action, tenants_are_isolated);
+/// The slug-addressed canvas routes of project A, as a non-member (403) and
+/// for a project that does not exist (404).
+async fn canvas_routes_are_isolated(app: &TestApp) {
+    let (_, a_token) = register(app, &email("alice")).await;
+    let (_, b_token) = register(app, &email("bob")).await;
+    create_project(app, &a_token, "alpha").await;
+    let base = "/api/alpha/production";
+    let a = Some(a_token.as_str());
+    let res = app
+        .client
+        .post(
+            &format!("{base}/resources"),
+            a,
+            &json!({"type": "instance", "name": "s"}),
+        )
+        .await;
+    let server = res.json()["data"]["id"].as_i64().unwrap();
+    let res = app
+        .client
+        .post(
+            &format!("{base}/resources"),
+            a,
+            &json!({"type": "application", "name": "a"}),
+        )
+        .await;
+    let application = res.json()["data"]["id"].as_i64().unwrap();
+    let res = app
+        .client
+        .post(
+            &format!("{base}/resource-connections"),
+            a,
+            &json!({"sourceResourceType": "application", "sourceResourceId": application,
+                    "targetResourceType": "instance", "targetResourceId": server}),
+        )
+        .await;
+    let conn = res.json()["data"]["id"].as_i64().unwrap();
+    let routes: Vec<(Method, String, Option<Value>)> = vec![
+        (Method::GET, "/resources".into(), None),
+        (
+            Method::POST,
+            "/resources".into(),
+            Some(json!({"type": "instance", "name": "x"})),
+        ),
+        (Method::GET, format!("/resources/{server}"), None),
+        (
+            Method::PATCH,
+            format!("/resources/{server}"),
+            Some(json!({"name": "x"})),
+        ),
+        (Method::DELETE, format!("/resources/{server}"), None),
+        (
+            Method::POST,
+            format!("/resources/{server}/restore"),
+            Some(json!({})),
+        ),
+        (
+            Method::GET,
+            format!("/resources/instance/{server}/connections"),
+            None,
+        ),
+        (Method::GET, "/graph".into(), None),
+        (Method::GET, "/subdomains".into(), None),
+        (
+            Method::POST,
+            "/subdomains".into(),
+            Some(json!({"name": "x"})),
+        ),
+        (Method::GET, format!("/subdomains/{server}"), None),
+        (
+            Method::PATCH,
+            format!("/subdomains/{server}"),
+            Some(json!({"positionX": 1})),
+        ),
+        (Method::GET, "/resource-connections".into(), None),
+        (
+            Method::POST,
+            "/resource-connections".into(),
+            Some(
+                json!({"sourceResourceType": "application", "sourceResourceId": application,
+                        "targetResourceType": "instance", "targetResourceId": server}),
+            ),
+        ),
+        (Method::GET, format!("/resource-connections/{conn}"), None),
+        (
+            Method::PATCH,
+            format!("/resource-connections/{conn}"),
+            Some(json!({"status": "connected"})),
+        ),
+        (
+            Method::DELETE,
+            format!("/resource-connections/{conn}"),
+            None,
+        ),
+    ];
+    for (method, tail, body) in &routes {
+        let res = app
+            .client
+            .request(
+                method.clone(),
+                &format!("{base}{tail}"),
+                Some(&b_token),
+                body.as_ref(),
+            )
+            .await;
+        assert_eq!(res.status, 403, "bob: {method} {tail}: {}", res.text());
+        assert_eq!(res.json()["message"], "Project access denied");
+        let res = app
+            .client
+            .request(
+                method.clone(),
+                &format!("/api/nowhere/production{tail}"),
+                Some(&b_token),
+                body.as_ref(),
+            )
+            .await;
+        assert_eq!(
+            res.status,
+            404,
+            "missing project: {method} {tail}: {}",
+            res.text()
+        );
+        assert_eq!(res.json()["message"], "Project not found");
+    }
+    // Nothing of alice's changed.
+    let graph = app.client.get(&format!("{base}/graph"), a).await.json();
+    assert_eq!(graph["data"]["nodes"].as_array().unwrap().len(), 2);
+    assert_eq!(graph["data"]["edges"][0]["status"], "pending");
+}
+
+on_both_backends!(
+    every_role_against_every_action,
+    tenants_are_isolated,
+    canvas_routes_are_isolated,
+);

@@ -16,7 +16,7 @@ use crate::canvas_dto::{ConnectionDto, Envelope, ListEnvelope, MessageOnly};
 use crate::dto::{non_null, nullable};
 use crate::error::{ApiResult, ErrorBody};
 use crate::extract::ApiJson;
-use crate::resources::EnvPath;
+use crate::resources::{EnvPath, EnvScoped};
 
 pub(crate) fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(list)
@@ -114,14 +114,8 @@ pub(crate) async fn create(
     path: web::Path<EnvPath>,
     body: ApiJson<CreateConnectionRequest>,
 ) -> ApiResult<HttpResponse> {
-    let access = state
-        .access
-        .environment_by_slug(
-            &user.0,
-            &path.project_slug,
-            &path.environment_slug,
-            Action::WriteResourceConnections,
-        )
+    let access = path
+        .authorize(&state, &user, Action::WriteResourceConnections)
         .await?;
     let b = body.0;
     let c = state
@@ -159,14 +153,8 @@ pub(crate) async fn list(
     path: web::Path<EnvPath>,
     query: web::Query<ConnectionListQuery>,
 ) -> ApiResult<HttpResponse> {
-    let access = state
-        .access
-        .environment_by_slug(
-            &user.0,
-            &path.project_slug,
-            &path.environment_slug,
-            Action::ViewResourceConnections,
-        )
+    let access = path
+        .authorize(&state, &user, Action::ViewResourceConnections)
         .await?;
     let q = query.into_inner();
     let page = Page::from_query(q.page, q.per_page).map_err(AppError::from)?;
@@ -211,14 +199,8 @@ pub(crate) async fn get_one(
     path: web::Path<ConnectionPath>,
 ) -> ApiResult<HttpResponse> {
     let id = connection_id(&path.connection_id)?;
-    let access = state
-        .access
-        .environment_by_slug(
-            &user.0,
-            &path.project_slug,
-            &path.environment_slug,
-            Action::ViewResourceConnections,
-        )
+    let access = path
+        .authorize(&state, &user, Action::ViewResourceConnections)
         .await?;
     let c = state.connections.get(&access, id).await?;
     Ok(HttpResponse::Ok().json(Envelope {
@@ -248,14 +230,8 @@ pub(crate) async fn update(
     body: ApiJson<UpdateConnectionRequest>,
 ) -> ApiResult<HttpResponse> {
     let id = connection_id(&path.connection_id)?;
-    let access = state
-        .access
-        .environment_by_slug(
-            &user.0,
-            &path.project_slug,
-            &path.environment_slug,
-            Action::WriteResourceConnections,
-        )
+    let access = path
+        .authorize(&state, &user, Action::WriteResourceConnections)
         .await?;
     let b = body.0;
     let c = state
@@ -294,14 +270,8 @@ pub(crate) async fn delete_one(
     path: web::Path<ConnectionPath>,
 ) -> ApiResult<HttpResponse> {
     let id = connection_id(&path.connection_id)?;
-    let access = state
-        .access
-        .environment_by_slug(
-            &user.0,
-            &path.project_slug,
-            &path.environment_slug,
-            Action::WriteResourceConnections,
-        )
+    let access = path
+        .authorize(&state, &user, Action::WriteResourceConnections)
         .await?;
     state.connections.delete(&access, id).await?;
     Ok(HttpResponse::Ok().json(MessageOnly {

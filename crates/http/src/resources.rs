@@ -4,6 +4,7 @@
 
 use actix_web::{HttpResponse, delete, get, patch, post, web};
 use patchbay_app::AppError;
+use patchbay_app::access::EnvironmentAccess;
 use patchbay_app::resource_connections::parse_id;
 use patchbay_app::resources::{CreateResourceInput, UpdateResourceInput};
 use patchbay_domain::Action;
@@ -27,6 +28,38 @@ pub(crate) fn routes(cfg: &mut web::ServiceConfig) {
         .service(connections_of)
         .service(graph);
 }
+
+/// A path under `/api/:projectSlug/:environmentSlug/`: resolves and
+/// authorises the caller there through the one access service.
+pub(crate) trait EnvScoped {
+    fn slugs(&self) -> (&str, &str);
+
+    async fn authorize(
+        &self,
+        state: &AppState,
+        user: &AuthUser,
+        action: Action,
+    ) -> Result<EnvironmentAccess, AppError> {
+        let (project, environment) = self.slugs();
+        state
+            .access
+            .environment_by_slug(&user.0, project, environment, action)
+            .await
+    }
+}
+
+macro_rules! env_scoped {
+    ($($t:ty),*) => {$(
+        impl EnvScoped for $t {
+            fn slugs(&self) -> (&str, &str) {
+                (&self.project_slug, &self.environment_slug)
+            }
+        }
+    )*};
+}
+
+env_scoped!(EnvPath, ResourcePath, ResourceConnectionsPath);
+env_scoped!(crate::resource_connections::ConnectionPath);
 
 /// Path of environment-scoped routes.
 #[derive(Debug, Deserialize)]
@@ -157,15 +190,7 @@ pub(crate) async fn list(
     path: web::Path<EnvPath>,
     query: web::Query<ResourceListQuery>,
 ) -> ApiResult<HttpResponse> {
-    let access = state
-        .access
-        .environment_by_slug(
-            &user.0,
-            &path.project_slug,
-            &path.environment_slug,
-            Action::ViewResources,
-        )
-        .await?;
+    let access = path.authorize(&state, &user, Action::ViewResources).await?;
     let q = query.into_inner();
     let page = patchbay_domain::Page::from_query(q.page, q.per_page).map_err(AppError::from)?;
     let (items, total) = state
@@ -201,14 +226,8 @@ pub(crate) async fn create(
     path: web::Path<EnvPath>,
     body: ApiJson<CreateResourceRequest>,
 ) -> ApiResult<HttpResponse> {
-    let access = state
-        .access
-        .environment_by_slug(
-            &user.0,
-            &path.project_slug,
-            &path.environment_slug,
-            Action::WriteResources,
-        )
+    let access = path
+        .authorize(&state, &user, Action::WriteResources)
         .await?;
     let b = body.0;
     let created = state
@@ -248,15 +267,7 @@ pub(crate) async fn get_one(
     path: web::Path<ResourcePath>,
 ) -> ApiResult<HttpResponse> {
     let id = resource_id(&path.id)?;
-    let access = state
-        .access
-        .environment_by_slug(
-            &user.0,
-            &path.project_slug,
-            &path.environment_slug,
-            Action::ViewResources,
-        )
-        .await?;
+    let access = path.authorize(&state, &user, Action::ViewResources).await?;
     let r = state.resources.get(&access, id).await?;
     Ok(HttpResponse::Ok().json(Envelope {
         message: "Resource retrieved successfully",
@@ -284,14 +295,8 @@ pub(crate) async fn update(
     body: ApiJson<UpdateResourceRequest>,
 ) -> ApiResult<HttpResponse> {
     let id = resource_id(&path.id)?;
-    let access = state
-        .access
-        .environment_by_slug(
-            &user.0,
-            &path.project_slug,
-            &path.environment_slug,
-            Action::WriteResources,
-        )
+    let access = path
+        .authorize(&state, &user, Action::WriteResources)
         .await?;
     let r = state
         .resources
@@ -332,14 +337,8 @@ pub(crate) async fn delete_one(
     path: web::Path<ResourcePath>,
 ) -> ApiResult<HttpResponse> {
     let id = resource_id(&path.id)?;
-    let access = state
-        .access
-        .environment_by_slug(
-            &user.0,
-            &path.project_slug,
-            &path.environment_slug,
-            Action::WriteResources,
-        )
+    let access = path
+        .authorize(&state, &user, Action::WriteResources)
         .await?;
     let (r, n) = state.resources.delete(&access, id).await?;
     Ok(HttpResponse::Ok().json(Envelope {
@@ -369,14 +368,8 @@ pub(crate) async fn restore(
     path: web::Path<ResourcePath>,
 ) -> ApiResult<HttpResponse> {
     let id = resource_id(&path.id)?;
-    let access = state
-        .access
-        .environment_by_slug(
-            &user.0,
-            &path.project_slug,
-            &path.environment_slug,
-            Action::WriteResources,
-        )
+    let access = path
+        .authorize(&state, &user, Action::WriteResources)
         .await?;
     let r = state.resources.restore(&access, id).await?;
     Ok(HttpResponse::Ok().json(Envelope {
@@ -435,14 +428,8 @@ pub(crate) async fn connections_of(
     user: AuthUser,
     path: web::Path<ResourceConnectionsPath>,
 ) -> ApiResult<HttpResponse> {
-    let access = state
-        .access
-        .environment_by_slug(
-            &user.0,
-            &path.project_slug,
-            &path.environment_slug,
-            Action::ViewResourceConnections,
-        )
+    let access = path
+        .authorize(&state, &user, Action::ViewResourceConnections)
         .await?;
     let (t, id, found) = state
         .connections
@@ -490,15 +477,7 @@ pub(crate) async fn graph(
     user: AuthUser,
     path: web::Path<EnvPath>,
 ) -> ApiResult<HttpResponse> {
-    let access = state
-        .access
-        .environment_by_slug(
-            &user.0,
-            &path.project_slug,
-            &path.environment_slug,
-            Action::ViewResources,
-        )
-        .await?;
+    let access = path.authorize(&state, &user, Action::ViewResources).await?;
     let (nodes, edges) = state.connections.graph(&access).await?;
     Ok(HttpResponse::Ok().json(Envelope {
         message: "Graph retrieved successfully",

@@ -19,7 +19,7 @@ use crate::canvas_dto::{Envelope, PositionDto};
 use crate::dto::{non_null, nullable, rfc3339};
 use crate::error::{ApiResult, ErrorBody};
 use crate::extract::ApiJson;
-use crate::resources::{EnvPath, PositionInput, ResourcePath};
+use crate::resources::{EnvPath, EnvScoped, PositionInput, ResourcePath};
 
 pub(crate) fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(list)
@@ -189,14 +189,8 @@ pub(crate) async fn create(
     path: web::Path<EnvPath>,
     body: ApiJson<CreateSubdomainRequest>,
 ) -> ApiResult<HttpResponse> {
-    let access = state
-        .access
-        .environment_by_slug(
-            &user.0,
-            &path.project_slug,
-            &path.environment_slug,
-            Action::WriteResources,
-        )
+    let access = path
+        .authorize(&state, &user, Action::WriteResources)
         .await?;
     let b = body.0;
     let r = state
@@ -262,15 +256,7 @@ pub(crate) async fn list(
     path: web::Path<EnvPath>,
     query: web::Query<SubdomainListQuery>,
 ) -> ApiResult<HttpResponse> {
-    let access = state
-        .access
-        .environment_by_slug(
-            &user.0,
-            &path.project_slug,
-            &path.environment_slug,
-            Action::ViewResources,
-        )
-        .await?;
+    let access = path.authorize(&state, &user, Action::ViewResources).await?;
     let page = Page::from_query(query.page, query.per_page).map_err(AppError::from)?;
     let (items, total) = state
         .resources
@@ -304,15 +290,7 @@ pub(crate) async fn get_one(
     path: web::Path<ResourcePath>,
 ) -> ApiResult<HttpResponse> {
     let id = subdomain_id(&path.id)?;
-    let access = state
-        .access
-        .environment_by_slug(
-            &user.0,
-            &path.project_slug,
-            &path.environment_slug,
-            Action::ViewResources,
-        )
-        .await?;
+    let access = path.authorize(&state, &user, Action::ViewResources).await?;
     let r = find_subdomain(&state, &access, id).await?;
     Ok(HttpResponse::Ok().json(Envelope {
         message: "Subdomain retrieved successfully",
@@ -338,14 +316,8 @@ pub(crate) async fn update(
     body: ApiJson<UpdateSubdomainRequest>,
 ) -> ApiResult<HttpResponse> {
     let id = subdomain_id(&path.id)?;
-    let access = state
-        .access
-        .environment_by_slug(
-            &user.0,
-            &path.project_slug,
-            &path.environment_slug,
-            Action::WriteResources,
-        )
+    let access = path
+        .authorize(&state, &user, Action::WriteResources)
         .await?;
     find_subdomain(&state, &access, id).await?;
     let b = body.0;

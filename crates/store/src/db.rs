@@ -293,6 +293,9 @@ impl BackendHooks for AsyncPgConnection {
         environments::table
             .filter(environments::project_id.eq(crate::types::DbUuid(project_id)))
             .select(environments::id)
+            // One lock order for every caller, or two callers locking the
+            // same rows in different orders deadlock.
+            .order(environments::id)
             .for_update()
             .load::<crate::types::DbUuid>(self)
             .await?;
