@@ -28,6 +28,19 @@ fn incoming_id(req: &ServiceRequest) -> Option<String> {
     ok.then(|| value.to_owned())
 }
 
+/// The path as logged: secrets that travel in paths (invite tokens) are
+/// replaced, so the log never holds a usable credential.
+pub(crate) fn redact_path(path: &str) -> String {
+    const INVITES: &str = "/api/v1/invites/";
+    match path.strip_prefix(INVITES) {
+        Some(rest) => match rest.split_once('/') {
+            Some((_, tail)) => format!("{INVITES}[redacted]/{tail}"),
+            None => format!("{INVITES}[redacted]"),
+        },
+        None => path.to_owned(),
+    }
+}
+
 /// The middleware; install with `App::wrap(from_fn(request_context))`.
 ///
 /// # Errors
@@ -38,7 +51,7 @@ pub async fn request_context(
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
     let id = incoming_id(&req).unwrap_or_else(|| uuid::Uuid::now_v7().to_string());
     let method = req.method().clone();
-    let path = req.path().to_owned();
+    let path = redact_path(req.path());
     let span = tracing::info_span!("request", request_id = %id, %method, %path);
     let metrics = req
         .app_data::<web::Data<AppState>>()
@@ -78,4 +91,26 @@ pub async fn request_context(
         res.headers_mut().insert(REQUEST_ID, value);
     }
     Ok(res)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::redact_path;
+
+    #[test]
+    fn invite_tokens_never_reach_the_log() {
+        assert_eq!(
+            redact_path("/api/v1/invites/s3cr3t"),
+            "/api/v1/invites/[redacted]"
+        );
+        assert_eq!(
+            redact_path("/api/v1/invites/s3cr3t/accept"),
+            "/api/v1/invites/[redacted]/accept"
+        );
+        assert_eq!(
+            redact_path("/api/v1/projects/x/invites"),
+            "/api/v1/projects/x/invites"
+        );
+        assert_eq!(redact_path("/healthz"), "/healthz");
+    }
 }

@@ -128,7 +128,9 @@ fn serve(settings: Settings) -> Result<(), String> {
         tracing::info!(?settings, "starting patchbay");
         let app = patchbay::Application::build(&settings).await?;
         tracing::info!(addr = %app.addr(), "listening");
-        app.run().await.map_err(|e| format!("server error: {e}"))
+        app.run().await.map_err(|e| format!("server error: {e}"))?;
+        tracing::info!("stopped");
+        Ok(())
     })
 }
 
