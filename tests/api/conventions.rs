@@ -142,7 +142,58 @@ async fn failing_extractors_do_not_cancel_the_auth_lookup(app: &TestApp) {
     assert_eq!(res.status, 200, "{}", res.text());
 }
 
+/// Every list takes `page` (≥ 1) and `per_page` (1–100); out of range is
+/// 400 everywhere, and the bare-array lists report their total.
+async fn every_list_validates_paging(app: &TestApp) {
+    let (_, token) = crate::support::register(app, &crate::support::email("ada")).await;
+    let t = Some(token.as_str());
+    let p = crate::support::create_project(app, &token, "paged").await;
+    let pid = p["id"].as_str().unwrap();
+    let bare = [
+        "/api/v1/projects".to_owned(),
+        format!("/api/v1/projects/{pid}/members"),
+        format!("/api/v1/projects/{pid}/invites"),
+        format!("/api/v1/projects/{pid}/environments"),
+        "/api/v1/me/invites".to_owned(),
+        "/api/v1/allowed-connections".to_owned(),
+    ];
+    let enveloped = [
+        "/api/paged/production/resources",
+        "/api/paged/production/subdomains",
+        "/api/paged/production/resource-connections",
+    ];
+    for list in bare.iter().map(String::as_str).chain(enveloped) {
+        for q in [
+            "page=0",
+            "per_page=0",
+            "per_page=101",
+            "page=abc",
+            "bogus=1",
+        ] {
+            let res = app.client.get(&format!("{list}?{q}"), t).await;
+            assert_eq!(res.status, 400, "{list}?{q} → {}", res.text());
+        }
+        let res = app
+            .client
+            .get(&format!("{list}?page=1&per_page=100"), t)
+            .await;
+        assert_eq!(res.status, 200, "{list}: {}", res.text());
+    }
+    for list in &bare {
+        let res = app.client.get(&format!("{list}?per_page=1"), t).await;
+        assert!(res.header("x-total-count").is_some(), "{list}");
+        assert!(res.json().as_array().unwrap().len() <= 1, "{list}");
+    }
+    let rules = app
+        .client
+        .get("/api/v1/allowed-connections?per_page=2&page=2", t)
+        .await;
+    assert_eq!(rules.header("x-total-count"), Some("7"));
+    assert_eq!(rules.json().as_array().unwrap().len(), 2);
+}
+
 on_both_backends!(
+    every_list_validates_paging,
     failing_extractors_do_not_cancel_the_auth_lookup,
     unknown_routes_are_404_in_the_error_shape,
     bodies_over_256_kib_are_413,

@@ -11,7 +11,7 @@ use utoipa::ToSchema;
 
 use crate::AppState;
 use crate::auth::AuthUser;
-use crate::dto::rfc3339;
+use crate::dto::{PageQuery, paged_slice, rfc3339};
 use crate::error::{ApiResult, ErrorBody};
 use crate::extract::ApiJson;
 
@@ -54,19 +54,22 @@ pub struct CreateAllowedConnectionRequest {
 }
 
 /// Every allowed-connection rule.
-#[utoipa::path(get, path = "/api/v1/allowed-connections", tag = "resource-connections", security(("bearer" = [])),
+#[utoipa::path(get, path = "/api/v1/allowed-connections", tag = "resource-connections", security(("bearer" = [])), params(PageQuery),
     responses(
         (status = 200, description = "The rules", body = [AllowedConnectionDto]),
         (status = 401, description = "Not authenticated", body = ErrorBody),
     ))]
 #[get("/api/v1/allowed-connections")]
-pub(crate) async fn list(state: web::Data<AppState>, _user: AuthUser) -> ApiResult<HttpResponse> {
+pub(crate) async fn list(
+    state: web::Data<AppState>,
+    _user: AuthUser,
+    query: web::Query<PageQuery>,
+) -> ApiResult<HttpResponse> {
+    let page = query.page()?;
     let rules = state.allowed.list().await?;
-    Ok(HttpResponse::Ok().json(
-        rules
-            .into_iter()
-            .map(AllowedConnectionDto::from)
-            .collect::<Vec<_>>(),
+    Ok(paged_slice(
+        rules.into_iter().map(AllowedConnectionDto::from).collect(),
+        page,
     ))
 }
 

@@ -61,3 +61,13 @@ pub(crate) fn paged_array<T: serde::Serialize>(items: &[T], total: i64) -> HttpR
         .insert_header(("x-total-count", total.to_string()))
         .json(items)
 }
+
+/// Pages an already loaded short list (members, invites, environments,
+/// rules) and answers it as a bare array with `X-Total-Count`.
+pub(crate) fn paged_slice<T: serde::Serialize>(items: Vec<T>, page: Page) -> HttpResponse {
+    let total = i64::try_from(items.len()).unwrap_or(i64::MAX);
+    let offset = usize::try_from(page.offset()).unwrap_or(usize::MAX);
+    let limit = usize::try_from(page.limit()).unwrap_or(0);
+    let slice: Vec<T> = items.into_iter().skip(offset).take(limit).collect();
+    paged_array(&slice, total)
+}

@@ -12,7 +12,7 @@ use uuid::Uuid;
 
 use crate::AppState;
 use crate::auth::AuthUser;
-use crate::dto::{non_null, nullable, rfc3339};
+use crate::dto::{PageQuery, non_null, nullable, paged_slice, rfc3339};
 use crate::error::{ApiResult, ErrorBody};
 use crate::extract::ApiJson;
 
@@ -169,7 +169,7 @@ pub struct DeleteQuery {
 
 /// The project's environments, default first.
 #[utoipa::path(get, path = "/api/v1/projects/{projectId}/environments", tag = "environments", security(("bearer" = [])),
-    params(("projectId" = Uuid, Path, description = "Project id")),
+    params(("projectId" = Uuid, Path, description = "Project id"), PageQuery),
     responses(
         (status = 200, description = "Environments", body = [EnvironmentDto]),
         (status = 403, description = "Project access denied", body = ErrorBody),
@@ -180,16 +180,17 @@ pub(crate) async fn list(
     state: web::Data<AppState>,
     user: AuthUser,
     id: web::Path<Uuid>,
+    query: web::Query<PageQuery>,
 ) -> ApiResult<HttpResponse> {
+    let page = query.page()?;
     let access = state
         .access
         .project(&user.0, *id, Action::ViewEnvironment)
         .await?;
     let envs = state.environments.list(&access).await?;
-    Ok(HttpResponse::Ok().json(
-        envs.into_iter()
-            .map(EnvironmentDto::from)
-            .collect::<Vec<_>>(),
+    Ok(paged_slice(
+        envs.into_iter().map(EnvironmentDto::from).collect(),
+        page,
     ))
 }
 

@@ -11,7 +11,7 @@ use uuid::Uuid;
 
 use crate::AppState;
 use crate::auth::AuthUser;
-use crate::dto::rfc3339;
+use crate::dto::{PageQuery, paged_slice, rfc3339};
 use crate::error::{ApiResult, ErrorBody};
 use crate::extract::ApiJson;
 use crate::projects::ProjectDto;
@@ -129,7 +129,7 @@ pub struct CreateInviteRequest {
 
 /// Pending invites of the project.
 #[utoipa::path(get, path = "/api/v1/projects/{id}/invites", tag = "invites", security(("bearer" = [])),
-    params(("id" = Uuid, Path, description = "Project id")),
+    params(("id" = Uuid, Path, description = "Project id"), PageQuery),
     responses(
         (status = 200, description = "Pending (unaccepted, unexpired) invites", body = [InviteDto]),
         (status = 403, description = "Project access denied", body = ErrorBody),
@@ -140,13 +140,18 @@ pub(crate) async fn list(
     state: web::Data<AppState>,
     user: AuthUser,
     id: web::Path<Uuid>,
+    query: web::Query<PageQuery>,
 ) -> ApiResult<HttpResponse> {
+    let page = query.page()?;
     let access = state
         .access
         .project(&user.0, *id, Action::ViewInvites)
         .await?;
     let invites = state.invites.list(&access).await?;
-    Ok(HttpResponse::Ok().json(invites.into_iter().map(InviteDto::from).collect::<Vec<_>>()))
+    Ok(paged_slice(
+        invites.into_iter().map(InviteDto::from).collect(),
+        page,
+    ))
 }
 
 /// Invites an email address (admin or owner). The token is in this answer
@@ -206,19 +211,22 @@ pub(crate) async fn cancel(
 }
 
 /// Pending invites addressed to the caller's email.
-#[utoipa::path(get, path = "/api/v1/me/invites", tag = "invites", security(("bearer" = [])),
+#[utoipa::path(get, path = "/api/v1/me/invites", tag = "invites", security(("bearer" = [])), params(PageQuery),
     responses(
         (status = 200, description = "Pending invites for the caller", body = [InviteDetailsDto]),
         (status = 401, description = "Not authenticated", body = ErrorBody),
     ))]
 #[get("/api/v1/me/invites")]
-pub(crate) async fn mine(state: web::Data<AppState>, user: AuthUser) -> ApiResult<HttpResponse> {
+pub(crate) async fn mine(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    query: web::Query<PageQuery>,
+) -> ApiResult<HttpResponse> {
+    let page = query.page()?;
     let invites = state.invites.mine(&user.0).await?;
-    Ok(HttpResponse::Ok().json(
-        invites
-            .into_iter()
-            .map(InviteDetailsDto::from)
-            .collect::<Vec<_>>(),
+    Ok(paged_slice(
+        invites.into_iter().map(InviteDetailsDto::from).collect(),
+        page,
     ))
 }
 

@@ -11,6 +11,7 @@ use uuid::Uuid;
 
 use crate::AppState;
 use crate::auth::AuthUser;
+use crate::dto::{PageQuery, paged_slice};
 use crate::error::{ApiResult, ErrorBody};
 use crate::extract::ApiJson;
 use crate::projects::ProjectDto;
@@ -83,7 +84,7 @@ pub struct TransferRequest {
 
 /// The project's members, owner first.
 #[utoipa::path(get, path = "/api/v1/projects/{id}/members", tag = "members", security(("bearer" = [])),
-    params(("id" = Uuid, Path, description = "Project id")),
+    params(("id" = Uuid, Path, description = "Project id"), PageQuery),
     responses(
         (status = 200, description = "Members", body = [MemberDto]),
         (status = 403, description = "Project access denied", body = ErrorBody),
@@ -94,13 +95,18 @@ pub(crate) async fn list(
     state: web::Data<AppState>,
     user: AuthUser,
     id: web::Path<Uuid>,
+    query: web::Query<PageQuery>,
 ) -> ApiResult<HttpResponse> {
+    let page = query.page()?;
     let access = state
         .access
         .project(&user.0, *id, Action::ListMembers)
         .await?;
     let members = state.members.list(&access).await?;
-    Ok(HttpResponse::Ok().json(members.into_iter().map(MemberDto::from).collect::<Vec<_>>()))
+    Ok(paged_slice(
+        members.into_iter().map(MemberDto::from).collect(),
+        page,
+    ))
 }
 
 /// Adds an existing user (admin or owner; never `owner`, never above the

@@ -234,7 +234,29 @@ macro_rules! transaction {
     }};
 }
 
-pub(crate) use {transaction, with_conn};
+/// A read-only transaction: one consistent snapshot for several reads.
+/// PostgreSQL's default transaction (the body's first statement should be
+/// `snapshot_reads`); SQLite's deferred `BEGIN`, which under WAL reads one
+/// snapshot without taking the write lock, so readers never queue behind
+/// writers.
+macro_rules! read_transaction {
+    ($db:expr, |$conn:ident| $body:expr) => {{
+        match &$db.pool {
+            $crate::db::DbPool::Pg(pool) => {
+                let mut obj = pool.get().await.map_err($crate::errors::pool_error)?;
+                let c: &mut diesel_async::AsyncPgConnection = &mut obj;
+                diesel_async::AsyncConnection::transaction(c, async |$conn| $body).await
+            }
+            $crate::db::DbPool::Sqlite(pool) => {
+                let mut obj = pool.get().await.map_err($crate::errors::pool_error)?;
+                let c: &mut $crate::db::SqliteConn = &mut obj;
+                diesel_async::AsyncConnection::transaction(c, async |$conn| $body).await
+            }
+        }
+    }};
+}
+
+pub(crate) use {read_transaction, transaction, with_conn};
 
 /// Backend-specific statements the shared query bodies call by name.
 pub(crate) trait BackendHooks {

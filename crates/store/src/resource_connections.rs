@@ -19,7 +19,7 @@ use patchbay_domain::{
 use uuid::Uuid;
 
 use crate::Database;
-use crate::db::{BackendHooks, transaction, with_conn};
+use crate::db::{BackendHooks, read_transaction, transaction, with_conn};
 use crate::errors::{DbResult, corrupt};
 use crate::resources::{ResourceRow, parse_resource_type};
 use crate::schema::{allowed_connections, resource_connections, resources};
@@ -385,7 +385,7 @@ impl ResourceConnectionRepository for Database {
     ) -> Result<(Vec<Resource>, Vec<ResourceConnection>), StoreError> {
         let env = DbUuid(environment_id);
         let result: DbResult<(Vec<Resource>, Vec<ResourceConnection>)> =
-            transaction!(self, |conn| {
+            read_transaction!(self, |conn| {
                 // Both reads see the same snapshot.
                 conn.snapshot_reads().await?;
                 let resource_rows: Vec<ResourceRow> = resources::table
