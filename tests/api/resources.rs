@@ -385,3 +385,111 @@ on_both_backends!(
     viewers_read_but_do_not_write,
     graph_returns_nodes_and_edges,
 );
+
+/// PostgreSQL refuses NUL in `text` and `\u0000` in `jsonb`; such input
+/// must be a 400 on both backends, never a 500 on one of them.
+async fn nul_characters_are_refused_everywhere(app: &TestApp) {
+    let (token, base) = canvas(app, "owner", "nul").await;
+    let t = Some(token.as_str());
+    let nul = "a\u{0}b";
+    let res = app
+        .client
+        .post(
+            &format!("{base}/resources"),
+            t,
+            &json!({"type": "instance", "name": "x", "config": {"k": nul}}),
+        )
+        .await;
+    assert_eq!(res.status, 400, "{}", res.text());
+    let res = app
+        .client
+        .post(
+            &format!("{base}/resources"),
+            t,
+            &json!({"type": "instance", "name": "x", "config": {nul: 1}}),
+        )
+        .await;
+    assert_eq!(res.status, 400, "{}", res.text());
+    let server = resource(app, &token, &base, "instance", "server").await;
+    let api = resource(app, &token, &base, "application", "api").await;
+    let res = app
+        .client
+        .post(
+            &format!("{base}/resource-connections"),
+            t,
+            &json!({"sourceResourceType": "application", "sourceResourceId": api, "targetResourceType": "instance",
+                    "targetResourceId": server, "connectionDetails": {"k": [nul]}}),
+        )
+        .await;
+    assert_eq!(res.status, 400, "{}", res.text());
+    let id = connect(
+        app,
+        &token,
+        &base,
+        ("application", api),
+        ("instance", server),
+    )
+    .await
+    .json()["data"]["id"]
+        .as_i64()
+        .unwrap();
+    let url = format!("{base}/resource-connections/{id}");
+    let res = app
+        .client
+        .patch(&url, t, &json!({"status": "failed", "errorMessage": nul}))
+        .await;
+    assert_eq!(res.status, 400, "{}", res.text());
+    let res = app
+        .client
+        .patch(&url, t, &json!({"connectionDetails": {"k": nul}}))
+        .await;
+    assert_eq!(res.status, 400, "{}", res.text());
+    let res = app
+        .client
+        .patch(
+            &format!("{base}/resources/{server}"),
+            t,
+            &json!({"config": {"k": nul}}),
+        )
+        .await;
+    assert_eq!(res.status, 400, "{}", res.text());
+    // Names, descriptions and other text fields refuse control characters.
+    let pid = app.client.get("/api/v1/projects", t).await.json()[0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    for body in [json!({"description": nul}), json!({"display_name": nul})] {
+        let res = app
+            .client
+            .put(&format!("/api/v1/projects/{pid}"), t, &body)
+            .await;
+        assert_eq!(res.status, 400, "{body}: {}", res.text());
+    }
+    let res = app
+        .client
+        .post(
+            "/api/auth/register",
+            None,
+            &json!({"email": "n@example.com", "password": "long enough\u{0}", "name": "N"}),
+        )
+        .await;
+    assert!(res.status == 201 || res.status == 400, "{}", res.text());
+}
+
+/// Path segments are data too: odd bytes in a slug find nothing.
+async fn odd_slugs_are_404(app: &TestApp) {
+    let (token, _) = canvas(app, "owner", "slugs").await;
+    let t = Some(token.as_str());
+    for path in [
+        "/api/%00/production/resources",
+        "/api/slugs/%00/resources",
+        "/api/SLUGS/production/resources",
+        "/api/slugs/prod%20uction/resources",
+        "/api/%E2%80%AE/production/graph",
+    ] {
+        let res = app.client.get(path, t).await;
+        assert_eq!(res.status, 404, "{path}: {}", res.text());
+    }
+}
+
+on_both_backends!(nul_characters_are_refused_everywhere, odd_slugs_are_404);

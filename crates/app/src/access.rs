@@ -10,7 +10,7 @@
 
 use std::sync::Arc;
 
-use patchbay_domain::{Action, Environment, Project, Role, User};
+use patchbay_domain::{Action, Environment, Project, ProjectName, Role, Slug, User};
 use uuid::Uuid;
 
 use crate::error::AppError;
@@ -140,13 +140,22 @@ impl AccessService {
         environment_slug: &str,
         action: Action,
     ) -> Result<EnvironmentAccess, AppError> {
-        let project = self.projects.find_project_by_name(project_slug).await?;
+        // A string that is not a slug names no project or environment: answer
+        // without asking the store (and never send it odd bytes such as NUL).
+        let project = match ProjectName::parse(project_slug) {
+            Ok(name) => self.projects.find_project_by_name(name.as_str()).await?,
+            Err(_) => None,
+        };
         let access = self.authorise(user, project, Action::ViewProject).await?;
-        let environment = self
-            .environments
-            .find_environment_by_name(access.project.id, environment_slug)
-            .await?
-            .ok_or_else(environment_not_found)?;
+        let environment = match Slug::parse(environment_slug) {
+            Ok(name) => {
+                self.environments
+                    .find_environment_by_name(access.project.id, name.as_str())
+                    .await?
+            }
+            Err(_) => None,
+        }
+        .ok_or_else(environment_not_found)?;
         access.role.require(action)?;
         Ok(EnvironmentAccess {
             user: access.user,

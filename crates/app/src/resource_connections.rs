@@ -258,6 +258,15 @@ impl ResourceConnectionService {
             .map(|v| parse_status("status", v))
             .transpose()?;
         if let Some(Some(msg)) = &input.error_message {
+            if msg
+                .chars()
+                .any(|c| c.is_control() && c != '\n' && c != '\t')
+            {
+                return Err(AppError::invalid_field(
+                    "errorMessage",
+                    "must not contain control characters other than newlines and tabs",
+                ));
+            }
             if msg.chars().count() > MAX_ERROR_MESSAGE_CHARS {
                 return Err(AppError::invalid_field(
                     "errorMessage",

@@ -45,6 +45,19 @@ pub fn parse_resource_name(resource_type: ResourceType, name: &str) -> Result<St
     Ok(trimmed.to_owned())
 }
 
+/// Whether any key or string in `value` holds a NUL character (which
+/// PostgreSQL's `jsonb` and `text` refuse).
+fn contains_nul(value: &serde_json::Value) -> bool {
+    match value {
+        serde_json::Value::String(s) => s.contains('\0'),
+        serde_json::Value::Array(items) => items.iter().any(contains_nul),
+        serde_json::Value::Object(map) => {
+            map.iter().any(|(k, v)| k.contains('\0') || contains_nul(v))
+        }
+        _ => false,
+    }
+}
+
 /// A JSON document a client attaches to a resource (`config`) or a
 /// connection (`connectionDetails`): an object of at most
 /// [`MAX_CONFIG_BYTES`] serialised.
@@ -60,6 +73,13 @@ pub fn check_json_document(
             what,
             "(not an object)",
             "it must be a JSON object",
+        ));
+    }
+    if contains_nul(value) {
+        return Err(ValueError::format(
+            what,
+            "(document)",
+            "its keys and strings must not contain NUL (\\u0000) characters",
         ));
     }
     let size = serde_json::to_vec(value).map_or(usize::MAX, |v| v.len());
@@ -219,5 +239,56 @@ mod tests {
         r.deleted_at = Some(DateTime::<Utc>::UNIX_EPOCH);
         assert!(!r.is_live());
         assert_eq!(Position::default(), Position::new(0.0, 0.0));
+    }
+
+    #[test]
+    fn subdomain_names_follow_the_subdomain_rules() {
+        assert_eq!(
+            parse_resource_name(ResourceType::Subdomain, "Blog").unwrap(),
+            "blog"
+        );
+        assert!(parse_resource_name(ResourceType::Subdomain, "-blog").is_err());
+        assert!(parse_resource_name(ResourceType::Subdomain, "my blog").is_err());
+    }
+
+    #[test]
+    fn other_names_are_trimmed_text_stored_literally() {
+        assert_eq!(
+            parse_resource_name(ResourceType::Instance, "  web-1 ").unwrap(),
+            "web-1"
+        );
+        let sql = "x'); DROP TABLE resources; --";
+        assert_eq!(
+            parse_resource_name(ResourceType::Database, sql).unwrap(),
+            sql
+        );
+        assert!(parse_resource_name(ResourceType::Instance, "").is_err());
+        assert!(parse_resource_name(ResourceType::Instance, "   ").is_err());
+        assert!(parse_resource_name(ResourceType::Instance, "a\u{7}b").is_err());
+        assert!(parse_resource_name(ResourceType::Instance, "a\u{0}b").is_err());
+        assert!(parse_resource_name(ResourceType::Instance, &"x".repeat(101)).is_err());
+        assert!(parse_resource_name(ResourceType::Instance, &"é".repeat(100)).is_ok());
+    }
+
+    #[test]
+    fn documents_must_be_small_nul_free_objects() {
+        use serde_json::json;
+        assert!(check_json_document("config", &json!({"a": 1})).is_ok());
+        assert!(check_json_document("config", &json!([1])).is_err());
+        assert!(check_json_document("config", &json!("x")).is_err());
+        let big = json!({"k": "x".repeat(MAX_CONFIG_BYTES)});
+        assert!(check_json_document("config", &big).is_err());
+        assert!(check_json_document("config", &json!({"k": ["a\u{0}"]})).is_err());
+        assert!(check_json_document("config", &json!({"a\u{0}": 1})).is_err());
+        assert!(check_json_document("config", &json!({"k": "line\nbreak"})).is_ok());
+    }
+
+    #[test]
+    fn positions_are_finite_and_bounded() {
+        assert!(Position::parse(100.0, 200.0).is_ok());
+        assert!(Position::parse(-1.5, 1e7).is_ok());
+        assert!(Position::parse(f64::NAN, 0.0).is_err());
+        assert!(Position::parse(f64::INFINITY, 0.0).is_err());
+        assert!(Position::parse(0.0, 1e8).is_err());
     }
 }
