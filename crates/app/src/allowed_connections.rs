@@ -81,3 +81,154 @@ impl AllowedConnectionService {
         })
     }
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests {
+    use super::*;
+    use crate::AppErrorKind;
+    use crate::ports::{MockAllowedConnectionRepository, MockClock};
+    use chrono::{DateTime, TimeZone, Utc};
+    use patchbay_domain::Email;
+    use uuid::Uuid;
+
+    fn now() -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 11, 12, 13, 14, 15).unwrap()
+    }
+
+    fn service(rules: MockAllowedConnectionRepository) -> AllowedConnectionService {
+        let mut clock = MockClock::new();
+        clock.expect_now().return_const(now());
+        AllowedConnectionService::new(Arc::new(rules), Arc::new(clock))
+    }
+
+    fn user(is_admin: bool) -> User {
+        User {
+            id: Uuid::now_v7(),
+            email: Email::parse(&format!("{}\u{40}example.com", "ada")).unwrap(),
+            name: "Ada".into(),
+            is_admin,
+            created_at: now(),
+            updated_at: now(),
+        }
+    }
+
+    #[tokio::test]
+    async fn non_admins_cannot_change_the_rules() {
+        let mut rules = MockAllowedConnectionRepository::new();
+        rules.expect_add_allowed().never();
+        rules.expect_delete_allowed().never();
+        let svc = service(rules);
+        let err = svc
+            .add(&user(false), "application", "database")
+            .await
+            .unwrap_err();
+        assert_eq!(err.kind, AppErrorKind::Forbidden);
+        assert_eq!(
+            err.message,
+            "Only instance administrators can change allowed connections"
+        );
+        // Refused before the input is even looked at.
+        let err = svc.add(&user(false), "nope", "nope").await.unwrap_err();
+        assert_eq!(err.kind, AppErrorKind::Forbidden);
+        let err = svc.delete(&user(false), 1).await.unwrap_err();
+        assert_eq!(err.kind, AppErrorKind::Forbidden);
+    }
+
+    #[tokio::test]
+    async fn anyone_may_list_the_rules() {
+        let mut rules = MockAllowedConnectionRepository::new();
+        rules.expect_list_allowed().times(1).returning(|| {
+            Ok(vec![AllowedConnectionRule {
+                id: 1,
+                source_type: ResourceType::Application,
+                target_type: ResourceType::Instance,
+                created_at: now(),
+            }])
+        });
+        assert_eq!(service(rules).list().await.unwrap().len(), 1);
+    }
+
+    #[tokio::test]
+    async fn admins_add_rules_by_parsed_type() {
+        let mut rules = MockAllowedConnectionRepository::new();
+        rules
+            .expect_add_allowed()
+            .times(1)
+            .withf(|s, t, at| {
+                *s == ResourceType::Application && *t == ResourceType::Database && *at == now()
+            })
+            .returning(|s, t, at| {
+                Ok(AllowedConnectionRule {
+                    id: 8,
+                    source_type: s,
+                    target_type: t,
+                    created_at: at,
+                })
+            });
+        let rule = service(rules)
+            .add(&user(true), "application", "database")
+            .await
+            .unwrap();
+        assert_eq!(rule.id, 8);
+    }
+
+    #[tokio::test]
+    async fn admins_get_400_for_unknown_types_without_a_store_call() {
+        let mut rules = MockAllowedConnectionRepository::new();
+        rules.expect_add_allowed().never();
+        let svc = service(rules);
+        let err = svc
+            .add(&user(true), "server", "database")
+            .await
+            .unwrap_err();
+        assert_eq!(err.kind, AppErrorKind::BadRequest);
+        assert!(err.message.starts_with("source_type: "), "{err}");
+        let err = svc
+            .add(&user(true), "application", "Database")
+            .await
+            .unwrap_err();
+        assert!(err.message.starts_with("target_type: "), "{err}");
+    }
+
+    #[tokio::test]
+    async fn an_existing_rule_is_409() {
+        let mut rules = MockAllowedConnectionRepository::new();
+        rules
+            .expect_add_allowed()
+            .returning(|_, _, _| Err(StoreError::Conflict(canvas_constraint::ALLOWED_PAIR.into())));
+        let err = service(rules)
+            .add(&user(true), "application", "instance")
+            .await
+            .unwrap_err();
+        assert_eq!(err.kind, AppErrorKind::Conflict);
+        assert_eq!(
+            err.message,
+            "Connections from application to instance are already allowed"
+        );
+    }
+
+    #[tokio::test]
+    async fn deleting_an_unknown_rule_is_404() {
+        let mut rules = MockAllowedConnectionRepository::new();
+        rules
+            .expect_delete_allowed()
+            .times(1)
+            .withf(|id| *id == 42)
+            .returning(|_| Err(StoreError::NotFound));
+        let err = service(rules).delete(&user(true), 42).await.unwrap_err();
+        assert_eq!(err.kind, AppErrorKind::NotFound);
+        assert_eq!(err.message, "Allowed connection not found");
+    }
+
+    #[tokio::test]
+    async fn admins_delete_rules() {
+        let mut rules = MockAllowedConnectionRepository::new();
+        rules
+            .expect_delete_allowed()
+            .times(1)
+            .withf(|id| *id == 3)
+            .returning(|_| Ok(()));
+        service(rules).delete(&user(true), 3).await.unwrap();
+    }
+}

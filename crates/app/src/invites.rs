@@ -202,8 +202,15 @@ impl InviteService {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
+    use std::sync::Mutex;
+
     use super::*;
+    use crate::AppErrorKind;
+    use crate::ports::{MockClock, MockInviteRepository, UuidV7Generator};
+    use chrono::{DateTime, TimeZone, Utc};
+    use patchbay_domain::{Project, ProjectName};
 
     #[test]
     fn token_hashes_are_stable_hex_sha256() {
@@ -211,5 +218,385 @@ mod tests {
             hash_token("abc"),
             "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
         );
+    }
+
+    fn address(local: &str) -> String {
+        format!("{local}\u{40}example.com")
+    }
+
+    fn email(local: &str) -> Email {
+        Email::parse(&address(local)).unwrap()
+    }
+
+    fn now() -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 3, 4, 5, 6, 7).unwrap()
+    }
+
+    fn clock_at(at: DateTime<Utc>) -> MockClock {
+        let mut clock = MockClock::new();
+        clock.expect_now().return_const(at);
+        clock
+    }
+
+    const TTL: TimeDelta = TimeDelta::days(7);
+
+    fn service_at(invites: MockInviteRepository, at: DateTime<Utc>) -> InviteService {
+        InviteService::new(
+            Arc::new(invites),
+            Arc::new(clock_at(at)),
+            Arc::new(UuidV7Generator),
+            TTL,
+        )
+    }
+
+    fn service(invites: MockInviteRepository) -> InviteService {
+        service_at(invites, now())
+    }
+
+    fn user(local: &str) -> User {
+        User {
+            id: Uuid::now_v7(),
+            email: email(local),
+            name: local.into(),
+            is_admin: false,
+            created_at: now(),
+            updated_at: now(),
+        }
+    }
+
+    fn project() -> Project {
+        Project {
+            id: Uuid::now_v7(),
+            name: ProjectName::parse("demo").unwrap(),
+            display_name: None,
+            description: None,
+            color: None,
+            icon_path: None,
+            single_server_mode: false,
+            default_server_id: None,
+            auto_error_tracking_enabled: false,
+            owner_id: Uuid::now_v7(),
+            created_at: now(),
+            updated_at: now(),
+        }
+    }
+
+    fn access(role: Role) -> ProjectAccess {
+        ProjectAccess {
+            user: user("inviter"),
+            project: project(),
+            role,
+        }
+    }
+
+    /// A pending invite for `local` with `role`, created a day before `now()`.
+    fn found(local: &str, role: Role) -> InviteWithProject {
+        let project = project();
+        InviteWithProject {
+            invite: Invite {
+                id: Uuid::now_v7(),
+                project_id: project.id,
+                email: email(local),
+                role,
+                invited_by: Uuid::now_v7(),
+                expires_at: now() - TimeDelta::days(1) + TTL,
+                accepted_at: None,
+                created_at: now() - TimeDelta::days(1),
+            },
+            project,
+        }
+    }
+
+    /// An invite store that finds `invite` by the hash of `token` only.
+    fn finding(token: &str, invite: Option<InviteWithProject>) -> MockInviteRepository {
+        let hash = hash_token(token);
+        let mut invites = MockInviteRepository::new();
+        invites
+            .expect_find_invite_by_token_hash()
+            .withf(move |h| h == hash)
+            .returning(move |_| Ok(invite.clone()));
+        invites
+    }
+
+    #[tokio::test]
+    async fn create_refuses_roles_the_inviter_may_not_grant_and_bad_fields() {
+        let mut invites = MockInviteRepository::new();
+        invites.expect_create_invite().never();
+        let svc = service(invites);
+        let friend = address("friend");
+        for (actor, role, kind) in [
+            (Role::Admin, "owner", AppErrorKind::BadRequest),
+            (Role::Owner, "owner", AppErrorKind::BadRequest),
+            (Role::Member, "viewer", AppErrorKind::Forbidden),
+            (Role::Viewer, "viewer", AppErrorKind::Forbidden),
+        ] {
+            let err = svc.create(&access(actor), &friend, role).await.unwrap_err();
+            assert_eq!(err.kind, kind, "{actor} inviting {role}: {err}");
+        }
+        let err = svc
+            .create(&access(Role::Admin), "not an address", "member")
+            .await
+            .unwrap_err();
+        assert_eq!(err.kind, AppErrorKind::BadRequest);
+        assert!(err.message.starts_with("email: "), "{err}");
+        let err = svc
+            .create(&access(Role::Admin), &friend, "boss")
+            .await
+            .unwrap_err();
+        assert!(err.message.starts_with("role: "), "{err}");
+    }
+
+    #[tokio::test]
+    async fn create_stores_only_the_hash_of_the_token_it_returns() {
+        let access = access(Role::Admin);
+        let project_id = access.project.id;
+        let inviter = access.user.id;
+        let stored = Arc::new(Mutex::new(String::new()));
+        let keep = Arc::clone(&stored);
+        let mut invites = MockInviteRepository::new();
+        invites
+            .expect_create_invite()
+            .times(1)
+            .withf(move |invite, hash, at| {
+                invite.project_id == project_id
+                    && invite.email == email("friend")
+                    && invite.role == Role::Member
+                    && invite.invited_by == inviter
+                    && invite.accepted_at.is_none()
+                    && invite.created_at == now()
+                    && invite.expires_at == now() + TTL
+                    && *at == now()
+                    && hash.len() == 64
+                    && hash
+                        .bytes()
+                        .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+            })
+            .returning(move |invite, hash, _| {
+                *keep.lock().unwrap() = hash;
+                Ok(invite)
+            });
+        let created = service(invites)
+            .create(&access, &address("  Friend"), "member")
+            .await
+            .unwrap();
+        let stored = stored.lock().unwrap().clone();
+        assert_eq!(hash_token(&created.token), stored);
+        assert_ne!(created.token, stored);
+        assert!(!stored.contains(&created.token));
+        let raw = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(&created.token)
+            .unwrap();
+        assert_eq!(raw.len(), 32, "256 random bits");
+        assert_eq!(created.invite.role, Role::Member);
+    }
+
+    #[tokio::test]
+    async fn tokens_differ_between_invites() {
+        let hashes = Arc::new(Mutex::new(Vec::<String>::new()));
+        let keep = Arc::clone(&hashes);
+        let mut invites = MockInviteRepository::new();
+        invites
+            .expect_create_invite()
+            .times(2)
+            .returning(move |invite, hash, _| {
+                keep.lock().unwrap().push(hash);
+                Ok(invite)
+            });
+        let svc = service(invites);
+        let a = svc
+            .create(&access(Role::Owner), &address("a"), "viewer")
+            .await
+            .unwrap();
+        let b = svc
+            .create(&access(Role::Owner), &address("b"), "viewer")
+            .await
+            .unwrap();
+        assert_ne!(a.token, b.token);
+        let hashes = hashes.lock().unwrap();
+        assert_ne!(hashes[0], hashes[1]);
+    }
+
+    #[tokio::test]
+    async fn create_maps_a_pending_invite_to_409() {
+        let mut invites = MockInviteRepository::new();
+        invites
+            .expect_create_invite()
+            .returning(|_, _, _| Err(StoreError::Conflict(constraint::INVITE_PENDING.into())));
+        let err = service(invites)
+            .create(&access(Role::Admin), &address("friend"), "viewer")
+            .await
+            .unwrap_err();
+        assert_eq!(err.kind, AppErrorKind::Conflict);
+        assert_eq!(
+            err.message,
+            "A pending invite for this email already exists"
+        );
+    }
+
+    #[tokio::test]
+    async fn show_unknown_tokens_are_404() {
+        let err = service(finding("nope", None))
+            .show("nope")
+            .await
+            .unwrap_err();
+        assert_eq!(err.kind, AppErrorKind::NotFound);
+        assert_eq!(err.message, "Invite not found");
+
+        let mut invites = MockInviteRepository::new();
+        invites.expect_find_invite_by_token_hash().never();
+        let svc = service(invites);
+        for silly in [String::new(), "x".repeat(129)] {
+            let err = svc.show(&silly).await.unwrap_err();
+            assert_eq!(err.kind, AppErrorKind::NotFound);
+        }
+    }
+
+    #[tokio::test]
+    async fn show_pending_invites_and_410_for_used_or_expired_ones() {
+        let pending = found("friend", Role::Member);
+        let shown = service(finding("t", Some(pending.clone())))
+            .show("t")
+            .await
+            .unwrap();
+        assert_eq!(shown, pending);
+
+        let mut used = pending.clone();
+        used.invite.accepted_at = Some(now() - TimeDelta::hours(1));
+        let err = service(finding("t", Some(used)))
+            .show("t")
+            .await
+            .unwrap_err();
+        assert_eq!(err.kind, AppErrorKind::Gone);
+        assert_eq!(err.message, "This invite has already been accepted");
+
+        let mut expired = pending.clone();
+        expired.invite.expires_at = now() - TimeDelta::seconds(1);
+        let err = service(finding("t", Some(expired)))
+            .show("t")
+            .await
+            .unwrap_err();
+        assert_eq!(err.kind, AppErrorKind::Gone);
+        assert_eq!(err.message, "This invite has expired");
+
+        // Expiry is read from the clock: the same invite, a week later.
+        let err = service_at(
+            finding("t", Some(pending.clone())),
+            pending.invite.expires_at,
+        )
+        .show("t")
+        .await
+        .unwrap_err();
+        assert_eq!(err.kind, AppErrorKind::Gone);
+    }
+
+    #[tokio::test]
+    async fn accept_by_another_email_is_403_and_never_accepts() {
+        let mut invites = finding("t", Some(found("friend", Role::Member)));
+        invites.expect_accept_invite().never();
+        let err = service(invites)
+            .accept(&user("stranger"), "t")
+            .await
+            .unwrap_err();
+        assert_eq!(err.kind, AppErrorKind::Forbidden);
+        assert_eq!(
+            err.message,
+            "This invite was sent to a different email address"
+        );
+    }
+
+    #[tokio::test]
+    async fn accept_refuses_used_and_expired_invites_before_the_store() {
+        let mut used = found("friend", Role::Member);
+        used.invite.accepted_at = Some(now());
+        let mut invites = finding("t", Some(used));
+        invites.expect_accept_invite().never();
+        let err = service(invites)
+            .accept(&user("friend"), "t")
+            .await
+            .unwrap_err();
+        assert_eq!(err.kind, AppErrorKind::Gone);
+
+        let pending = found("friend", Role::Member);
+        let at = pending.invite.expires_at;
+        let mut invites = finding("t", Some(pending));
+        invites.expect_accept_invite().never();
+        let err = service_at(invites, at)
+            .accept(&user("friend"), "t")
+            .await
+            .unwrap_err();
+        assert_eq!(err.kind, AppErrorKind::Gone);
+        assert_eq!(err.message, "This invite has expired");
+    }
+
+    #[tokio::test]
+    async fn accept_joins_with_the_invited_role() {
+        let invite = found("friend", Role::Viewer);
+        let (invite_id, project_id) = (invite.invite.id, invite.project.id);
+        let joiner = user("friend");
+        let joiner_id = joiner.id;
+        let mut invites = finding("t", Some(invite));
+        invites
+            .expect_accept_invite()
+            .times(1)
+            .withf(move |id, m, at| {
+                *id == invite_id
+                    && m.project_id == project_id
+                    && m.user_id == joiner_id
+                    && m.role == Role::Viewer
+                    && *at == now()
+            })
+            .returning(|_, _, _| Ok(()));
+        let joined = service(invites).accept(&joiner, "t").await.unwrap();
+        assert_eq!(joined.role, Role::Viewer);
+        assert_eq!(joined.project.id, project_id);
+    }
+
+    #[tokio::test]
+    async fn accept_maps_races_in_the_store() {
+        for (constraint, kind) in [
+            (constraint::INVITE_ALREADY_ACCEPTED, AppErrorKind::Gone),
+            (constraint::MEMBER_UNIQUE, AppErrorKind::Conflict),
+        ] {
+            let mut invites = finding("t", Some(found("friend", Role::Member)));
+            invites
+                .expect_accept_invite()
+                .times(1)
+                .returning(move |_, _, _| Err(StoreError::Conflict(constraint.into())));
+            let err = service(invites)
+                .accept(&user("friend"), "t")
+                .await
+                .unwrap_err();
+            assert_eq!(err.kind, kind, "{constraint}");
+        }
+    }
+
+    #[tokio::test]
+    async fn list_and_cancel_need_their_roles() {
+        let mut invites = MockInviteRepository::new();
+        invites.expect_delete_invite().never();
+        invites
+            .expect_list_pending_invites()
+            .times(1)
+            .withf(|_, at| *at == now())
+            .returning(|_, _| Ok(Vec::new()));
+        let svc = service(invites);
+        assert!(svc.list(&access(Role::Viewer)).await.unwrap().is_empty());
+        let err = svc
+            .cancel(&access(Role::Member), Uuid::now_v7())
+            .await
+            .unwrap_err();
+        assert_eq!(err.kind, AppErrorKind::Forbidden);
+
+        let mut invites = MockInviteRepository::new();
+        invites
+            .expect_delete_invite()
+            .times(1)
+            .returning(|_, _| Err(StoreError::NotFound));
+        let err = service(invites)
+            .cancel(&access(Role::Admin), Uuid::now_v7())
+            .await
+            .unwrap_err();
+        assert_eq!(err.kind, AppErrorKind::NotFound);
+        assert_eq!(err.message, "Invite not found");
     }
 }

@@ -284,7 +284,10 @@ mod tests {
     #[tokio::test]
     async fn add_an_unknown_user_is_404() {
         let mut users = MockUserRepository::new();
-        users.expect_find_user_by_id().times(1).returning(|_| Ok(None));
+        users
+            .expect_find_user_by_id()
+            .times(1)
+            .returning(|_| Ok(None));
         let mut members = MockMemberRepository::new();
         members.expect_add_member().never();
         let err = service(members, users)
@@ -527,7 +530,9 @@ mod tests {
         members
             .expect_transfer_ownership()
             .times(1)
-            .withf(move |p, from, to, _| *p == project_id && *from == actor_id && *to == target_user)
+            .withf(move |p, from, to, _| {
+                *p == project_id && *from == actor_id && *to == target_user
+            })
             .returning(move |_, _, _, _| Ok(project.clone()));
         let moved = service(members, untouched_users())
             .transfer(&access, target_user)

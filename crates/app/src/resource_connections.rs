@@ -367,3 +367,699 @@ impl ResourceConnectionService {
         Ok(self.connections.graph(access.environment.id).await?)
     }
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests {
+    use super::*;
+    use crate::AppErrorKind;
+    use crate::ports::{MockClock, MockResourceConnectionRepository, MockResourceRepository};
+    use chrono::{DateTime, TimeZone, Utc};
+    use patchbay_domain::{
+        ConnectionNotAllowed, Email, Environment, EnvironmentType, Position, Project, ProjectName,
+        ResourceConnectionError, Role, Side, Slug, User,
+    };
+    use serde_json::json;
+    use uuid::Uuid;
+
+    fn now() -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 9, 10, 11, 12, 13).unwrap()
+    }
+
+    fn then() -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2025, 2, 3, 4, 5, 6).unwrap()
+    }
+
+    fn service_with(
+        connections: MockResourceConnectionRepository,
+        resources: MockResourceRepository,
+    ) -> ResourceConnectionService {
+        let mut clock = MockClock::new();
+        clock.expect_now().return_const(now());
+        ResourceConnectionService::new(Arc::new(connections), Arc::new(resources), Arc::new(clock))
+    }
+
+    fn service(connections: MockResourceConnectionRepository) -> ResourceConnectionService {
+        service_with(connections, MockResourceRepository::new())
+    }
+
+    fn access(role: Role) -> EnvironmentAccess {
+        let project = Project {
+            id: Uuid::now_v7(),
+            name: ProjectName::parse("demo").unwrap(),
+            display_name: None,
+            description: None,
+            color: None,
+            icon_path: None,
+            single_server_mode: false,
+            default_server_id: None,
+            auto_error_tracking_enabled: false,
+            owner_id: Uuid::now_v7(),
+            created_at: then(),
+            updated_at: then(),
+        };
+        EnvironmentAccess {
+            user: User {
+                id: Uuid::now_v7(),
+                email: Email::parse(&format!("{}\u{40}example.com", "ada")).unwrap(),
+                name: "Ada".into(),
+                is_admin: false,
+                created_at: then(),
+                updated_at: then(),
+            },
+            environment: Environment {
+                id: Uuid::now_v7(),
+                project_id: project.id,
+                name: Slug::parse("production").unwrap(),
+                display_name: None,
+                env_type: EnvironmentType::Production,
+                description: None,
+                color: None,
+                git_branch: None,
+                is_default: true,
+                created_at: then(),
+                updated_at: then(),
+            },
+            project,
+            role,
+        }
+    }
+
+    fn connection(access: &EnvironmentAccess, status: ConnectionStatus) -> ResourceConnection {
+        ResourceConnection {
+            id: 11,
+            user_id: access.user.id,
+            project_id: access.project.id,
+            environment_id: access.environment.id,
+            source_type: ResourceType::Application,
+            source_id: 1,
+            target_type: ResourceType::Instance,
+            target_id: 2,
+            status,
+            connection_details: Some(json!({"port": 8080, "path": "/", "tls": {"on": true}})),
+            error_message: None,
+            created_at: then(),
+            updated_at: then(),
+        }
+    }
+
+    fn input(source: (&str, i64), target: (&str, i64)) -> CreateConnectionInput {
+        CreateConnectionInput {
+            source_type: source.0.into(),
+            source_id: source.1,
+            target_type: target.0.into(),
+            target_id: target.1,
+            connection_details: None,
+        }
+    }
+
+    fn created(new: &NewConnection) -> ResourceConnection {
+        ResourceConnection {
+            id: 1,
+            user_id: new.user_id,
+            project_id: new.project_id,
+            environment_id: new.environment_id,
+            source_type: new.ends.source_type,
+            source_id: new.ends.source_id,
+            target_type: new.ends.target_type,
+            target_id: new.ends.target_id,
+            status: ConnectionStatus::Pending,
+            connection_details: new.connection_details.clone(),
+            error_message: None,
+            created_at: new.now,
+            updated_at: new.now,
+        }
+    }
+
+    /// A store holding `current` that must not be written to.
+    fn holding(current: ResourceConnection) -> MockResourceConnectionRepository {
+        let mut connections = MockResourceConnectionRepository::new();
+        connections
+            .expect_find_connection()
+            .returning(move |_, _| Ok(Some(current.clone())));
+        connections.expect_update_connection().never();
+        connections
+    }
+
+    #[tokio::test]
+    async fn create_passes_who_where_and_the_declared_ends() {
+        let access = access(Role::Member);
+        let (user_id, project_id, env_id) =
+            (access.user.id, access.project.id, access.environment.id);
+        let mut connections = MockResourceConnectionRepository::new();
+        connections
+            .expect_create_connection()
+            .times(1)
+            .withf(move |new| {
+                new.user_id == user_id
+                    && new.project_id == project_id
+                    && new.environment_id == env_id
+                    && new.ends
+                        == ConnectionEnds {
+                            source_type: ResourceType::Application,
+                            source_id: 1,
+                            target_type: ResourceType::Instance,
+                            target_id: 2,
+                        }
+                    && new.connection_details.is_none()
+                    && new.now == now()
+            })
+            .returning(|new| Ok(Ok(created(&new))));
+        let conn = service(connections)
+            .create(
+                &access,
+                CreateConnectionInput {
+                    connection_details: Some(serde_json::Value::Null),
+                    ..input(("application", 1), ("instance", 2))
+                },
+            )
+            .await
+            .unwrap();
+        assert_eq!(conn.status, ConnectionStatus::Pending);
+    }
+
+    #[tokio::test]
+    async fn create_refusals_name_the_missing_end_or_the_rule() {
+        let cases = [
+            (
+                ConnectionRefusal::SourceNotFound,
+                AppErrorKind::NotFound,
+                "Not Found",
+                "Source resource not found: no live application with id 1 in this environment",
+            ),
+            (
+                ConnectionRefusal::TargetNotFound,
+                AppErrorKind::NotFound,
+                "Not Found",
+                "Target resource not found: no live database with id 2 in this environment",
+            ),
+            (
+                ConnectionRefusal::Rule(ResourceConnectionError::NotAllowed(
+                    ConnectionNotAllowed {
+                        source_type: ResourceType::Application,
+                        target_type: ResourceType::Database,
+                    },
+                )),
+                AppErrorKind::BadRequest,
+                "Connection not allowed",
+                "Connection from application to database is not allowed. Please configure this connection in allowed_connections table.",
+            ),
+            (
+                ConnectionRefusal::Rule(ResourceConnectionError::TypeMismatch {
+                    side: Side::Target,
+                    resource_id: 2,
+                    declared: ResourceType::Database,
+                    actual: ResourceType::Instance,
+                }),
+                AppErrorKind::BadRequest,
+                "Bad Request",
+                "The declared target resource type 'database' does not match resource 2, which is of type 'instance'",
+            ),
+        ];
+        for (refusal, kind, title, message) in cases {
+            let mut connections = MockResourceConnectionRepository::new();
+            connections
+                .expect_create_connection()
+                .times(1)
+                .returning(move |_| Ok(Err(refusal.clone())));
+            let err = service(connections)
+                .create(
+                    &access(Role::Member),
+                    input(("application", 1), ("database", 2)),
+                )
+                .await
+                .unwrap_err();
+            assert_eq!(err.kind, kind, "{message}");
+            assert_eq!(err.title, title);
+            assert_eq!(err.message, message);
+        }
+    }
+
+    #[tokio::test]
+    async fn create_duplicate_is_409() {
+        let mut connections = MockResourceConnectionRepository::new();
+        connections.expect_create_connection().returning(|_| {
+            Err(StoreError::Conflict(
+                canvas_constraint::CONNECTION_UNIQUE.into(),
+            ))
+        });
+        let err = service(connections)
+            .create(
+                &access(Role::Member),
+                input(("application", 1), ("instance", 2)),
+            )
+            .await
+            .unwrap_err();
+        assert_eq!(err.kind, AppErrorKind::Conflict);
+        assert_eq!(
+            err.message,
+            "A connection from this source to this target already exists"
+        );
+    }
+
+    #[tokio::test]
+    async fn create_refuses_bad_input_without_calling_the_store() {
+        let mut connections = MockResourceConnectionRepository::new();
+        connections.expect_create_connection().never();
+        let svc = service(connections);
+        let cases = [
+            (
+                input(("application", 0), ("instance", 2)),
+                "sourceResourceId",
+            ),
+            (
+                input(("application", -4), ("instance", 2)),
+                "sourceResourceId",
+            ),
+            (
+                input(("application", 1), ("instance", 0)),
+                "targetResourceId",
+            ),
+            (
+                input(("application", 1), ("instance", i64::MIN)),
+                "targetResourceId",
+            ),
+            (input(("app", 1), ("instance", 2)), "sourceResourceType"),
+            (
+                input(("application", 1), ("Instance", 2)),
+                "targetResourceType",
+            ),
+            (
+                CreateConnectionInput {
+                    connection_details: Some(json!({"nul\u{0}key": 1})),
+                    ..input(("application", 1), ("instance", 2))
+                },
+                "connectionDetails",
+            ),
+            (
+                CreateConnectionInput {
+                    connection_details: Some(json!(["not", "an", "object"])),
+                    ..input(("application", 1), ("instance", 2))
+                },
+                "connectionDetails",
+            ),
+            (
+                CreateConnectionInput {
+                    connection_details: Some(json!({"x": "y".repeat(20_000)})),
+                    ..input(("application", 1), ("instance", 2))
+                },
+                "connectionDetails",
+            ),
+        ];
+        for (bad, field) in cases {
+            let err = svc.create(&access(Role::Member), bad).await.unwrap_err();
+            assert_eq!(err.kind, AppErrorKind::BadRequest, "{field}");
+            assert!(err.message.starts_with(&format!("{field}: ")), "{err}");
+        }
+    }
+
+    #[tokio::test]
+    async fn viewers_cannot_write_connections() {
+        let mut connections = MockResourceConnectionRepository::new();
+        connections.expect_create_connection().never();
+        connections.expect_find_connection().never();
+        connections.expect_update_connection().never();
+        connections.expect_soft_delete_connection().never();
+        let svc = service(connections);
+        let access = access(Role::Viewer);
+        let err = svc
+            .create(&access, input(("application", 1), ("instance", 2)))
+            .await
+            .unwrap_err();
+        assert_eq!(err.kind, AppErrorKind::Forbidden);
+        let err = svc
+            .update(&access, 1, UpdateConnectionInput::default())
+            .await
+            .unwrap_err();
+        assert_eq!(err.kind, AppErrorKind::Forbidden);
+        let err = svc.delete(&access, 1).await.unwrap_err();
+        assert_eq!(err.kind, AppErrorKind::Forbidden);
+    }
+
+    #[tokio::test]
+    async fn list_parses_filters_and_refuses_invalid_values() {
+        let access = access(Role::Viewer);
+        let env_id = access.environment.id;
+        let mut connections = MockResourceConnectionRepository::new();
+        connections
+            .expect_list_connections()
+            .times(1)
+            .withf(move |env, filter, _| {
+                *env == env_id
+                    && *filter
+                        == ConnectionFilter {
+                            source_type: Some(ResourceType::BucketExplorer),
+                            source_id: Some(3),
+                            target_type: None,
+                            target_id: Some(42),
+                            status: Some(ConnectionStatus::Failed),
+                        }
+            })
+            .returning(|_, _, _| Ok((Vec::new(), 0)));
+        let svc = service(connections);
+        let page = Page::new(1, 20).unwrap();
+        svc.list(
+            &access,
+            ConnectionFilterInput {
+                source_type: Some("bucket_explorer".into()),
+                source_id: Some("3".into()),
+                target_id: Some("42".into()),
+                status: Some("failed".into()),
+                ..ConnectionFilterInput::default()
+            },
+            page,
+        )
+        .await
+        .unwrap();
+
+        let bad = [
+            (
+                ConnectionFilterInput {
+                    source_id: Some("abc".into()),
+                    ..ConnectionFilterInput::default()
+                },
+                "sourceResourceId",
+            ),
+            (
+                ConnectionFilterInput {
+                    target_id: Some("0".into()),
+                    ..ConnectionFilterInput::default()
+                },
+                "targetResourceId",
+            ),
+            (
+                ConnectionFilterInput {
+                    source_id: Some("-1".into()),
+                    ..ConnectionFilterInput::default()
+                },
+                "sourceResourceId",
+            ),
+            (
+                ConnectionFilterInput {
+                    target_id: Some("99999999999999999999".into()),
+                    ..ConnectionFilterInput::default()
+                },
+                "targetResourceId",
+            ),
+            (
+                ConnectionFilterInput {
+                    status: Some("done".into()),
+                    ..ConnectionFilterInput::default()
+                },
+                "status",
+            ),
+            (
+                ConnectionFilterInput {
+                    source_type: Some("server".into()),
+                    ..ConnectionFilterInput::default()
+                },
+                "sourceResourceType",
+            ),
+            (
+                ConnectionFilterInput {
+                    target_type: Some(String::new()),
+                    ..ConnectionFilterInput::default()
+                },
+                "targetResourceType",
+            ),
+        ];
+        for (filter, field) in bad {
+            let err = svc.list(&access, filter, page).await.unwrap_err();
+            assert_eq!(err.kind, AppErrorKind::BadRequest, "{field}");
+            assert!(err.message.starts_with(&format!("{field}: ")), "{err}");
+        }
+    }
+
+    #[tokio::test]
+    async fn update_refuses_an_invalid_transition_without_writing() {
+        let access = access(Role::Member);
+        let err = service(holding(connection(&access, ConnectionStatus::Connected)))
+            .update(
+                &access,
+                11,
+                UpdateConnectionInput {
+                    status: Some("pending".into()),
+                    ..UpdateConnectionInput::default()
+                },
+            )
+            .await
+            .unwrap_err();
+        assert_eq!(err.kind, AppErrorKind::BadRequest);
+        assert_eq!(err.title, "Invalid status transition");
+        assert_eq!(
+            err.message,
+            "Cannot change status from connected to pending"
+        );
+    }
+
+    #[tokio::test]
+    async fn update_refuses_bad_fields_without_writing() {
+        let access = access(Role::Member);
+        let svc = service(holding(connection(&access, ConnectionStatus::Pending)));
+        let cases = [
+            (
+                UpdateConnectionInput {
+                    status: Some("online".into()),
+                    ..UpdateConnectionInput::default()
+                },
+                "status: ",
+            ),
+            (
+                UpdateConnectionInput {
+                    status: Some("failed".into()),
+                    error_message: Some(Some("e".repeat(MAX_ERROR_MESSAGE_CHARS + 1))),
+                    ..UpdateConnectionInput::default()
+                },
+                "errorMessage: ",
+            ),
+            (
+                UpdateConnectionInput {
+                    status: Some("failed".into()),
+                    error_message: Some(Some("nul \u{0} byte".into())),
+                    ..UpdateConnectionInput::default()
+                },
+                "errorMessage: ",
+            ),
+            (
+                UpdateConnectionInput {
+                    connection_details: Some(json!({"k": "nul \u{0}"})),
+                    ..UpdateConnectionInput::default()
+                },
+                "connectionDetails: ",
+            ),
+            (
+                UpdateConnectionInput {
+                    status: Some("connecting".into()),
+                    error_message: Some(Some("boom".into())),
+                    ..UpdateConnectionInput::default()
+                },
+                "An error message can only be set when the status is 'failed'",
+            ),
+            (
+                UpdateConnectionInput {
+                    connection_details: Some(json!([1])),
+                    ..UpdateConnectionInput::default()
+                },
+                "connectionDetails: ",
+            ),
+            (
+                UpdateConnectionInput {
+                    connection_details: Some(json!({"big": "z".repeat(20_000)})),
+                    ..UpdateConnectionInput::default()
+                },
+                "connectionDetails: ",
+            ),
+        ];
+        for (bad, start) in cases {
+            let err = svc.update(&access, 11, bad).await.unwrap_err();
+            assert_eq!(err.kind, AppErrorKind::BadRequest, "{start}");
+            assert!(err.message.starts_with(start), "{err}");
+        }
+    }
+
+    #[tokio::test]
+    async fn update_merge_patches_details_and_checks_what_it_read() {
+        let access = access(Role::Member);
+        let current = connection(&access, ConnectionStatus::Pending);
+        let env_id = access.environment.id;
+        let mut connections = MockResourceConnectionRepository::new();
+        let found = current.clone();
+        connections
+            .expect_find_connection()
+            .withf(move |env, id| *env == env_id && *id == 11)
+            .returning(move |_, _| Ok(Some(found.clone())));
+        connections
+            .expect_update_connection()
+            .times(1)
+            .withf(|c, expected_status, expected_updated_at| {
+                c.id == 11
+                    && c.status == ConnectionStatus::Connecting
+                    && c.connection_details
+                        == Some(json!({"port": 8080, "tls": {"on": true, "ca": "x"}, "host": "db"}))
+                    && c.error_message.is_none()
+                    && c.updated_at == now()
+                    && c.created_at == then()
+                    && *expected_status == ConnectionStatus::Pending
+                    && *expected_updated_at == then()
+            })
+            .returning(|c, _, _| Ok(c));
+        let updated = service(connections)
+            .update(
+                &access,
+                11,
+                UpdateConnectionInput {
+                    status: Some("connecting".into()),
+                    connection_details: Some(
+                        json!({"path": null, "tls": {"ca": "x"}, "host": "db"}),
+                    ),
+                    error_message: None,
+                },
+            )
+            .await
+            .unwrap();
+        assert_eq!(updated.status, ConnectionStatus::Connecting);
+    }
+
+    #[tokio::test]
+    async fn update_with_null_details_clears_them_and_failed_keeps_a_message() {
+        let access = access(Role::Member);
+        let mut connections = MockResourceConnectionRepository::new();
+        let found = connection(&access, ConnectionStatus::Connected);
+        connections
+            .expect_find_connection()
+            .returning(move |_, _| Ok(Some(found.clone())));
+        connections
+            .expect_update_connection()
+            .times(1)
+            .withf(|c, expected_status, _| {
+                c.connection_details.is_none()
+                    && c.status == ConnectionStatus::Failed
+                    && c.error_message.as_deref() == Some("refused")
+                    && *expected_status == ConnectionStatus::Connected
+            })
+            .returning(|c, _, _| Ok(c));
+        service(connections)
+            .update(
+                &access,
+                11,
+                UpdateConnectionInput {
+                    status: Some("failed".into()),
+                    connection_details: Some(serde_json::Value::Null),
+                    error_message: Some(Some("refused".into())),
+                },
+            )
+            .await
+            .unwrap();
+    }
+
+    #[tokio::test]
+    async fn update_of_a_connection_changed_meanwhile_is_409() {
+        let access = access(Role::Member);
+        let mut connections = MockResourceConnectionRepository::new();
+        let found = connection(&access, ConnectionStatus::Pending);
+        connections
+            .expect_find_connection()
+            .returning(move |_, _| Ok(Some(found.clone())));
+        let mut seq = mockall::Sequence::new();
+        connections
+            .expect_update_connection()
+            .times(1)
+            .in_sequence(&mut seq)
+            .returning(|_, _, _| {
+                Err(StoreError::Conflict(
+                    canvas_constraint::CONNECTION_CHANGED.into(),
+                ))
+            });
+        connections
+            .expect_update_connection()
+            .times(1)
+            .in_sequence(&mut seq)
+            .returning(|_, _, _| Err(StoreError::NotFound));
+        let svc = service(connections);
+        let patch = || UpdateConnectionInput {
+            status: Some("connected".into()),
+            ..UpdateConnectionInput::default()
+        };
+        let err = svc.update(&access, 11, patch()).await.unwrap_err();
+        assert_eq!(err.kind, AppErrorKind::Conflict);
+        assert!(err.message.contains("changed by another request"), "{err}");
+        let err = svc.update(&access, 11, patch()).await.unwrap_err();
+        assert_eq!(err.kind, AppErrorKind::NotFound);
+        assert_eq!(err.message, "Resource connection not found");
+    }
+
+    #[tokio::test]
+    async fn update_and_get_of_a_missing_connection_are_404() {
+        let mut connections = MockResourceConnectionRepository::new();
+        connections
+            .expect_find_connection()
+            .returning(|_, _| Ok(None));
+        connections.expect_update_connection().never();
+        let svc = service(connections);
+        let access = access(Role::Member);
+        let err = svc
+            .update(&access, 5, UpdateConnectionInput::default())
+            .await
+            .unwrap_err();
+        assert_eq!(err.kind, AppErrorKind::NotFound);
+        let err = svc.get(&access, 5).await.unwrap_err();
+        assert_eq!(err.message, "Resource connection not found");
+    }
+
+    #[tokio::test]
+    async fn delete_maps_not_found() {
+        let access = access(Role::Member);
+        let env_id = access.environment.id;
+        let mut connections = MockResourceConnectionRepository::new();
+        connections
+            .expect_soft_delete_connection()
+            .times(1)
+            .withf(move |env, id, at| *env == env_id && *id == 8 && *at == now())
+            .returning(|_, _, _| Err(StoreError::NotFound));
+        let err = service(connections).delete(&access, 8).await.unwrap_err();
+        assert_eq!(err.kind, AppErrorKind::NotFound);
+    }
+
+    #[tokio::test]
+    async fn of_resource_needs_a_live_resource_of_that_type() {
+        let access = access(Role::Viewer);
+        let env_id = access.environment.id;
+        let resource = Resource {
+            id: 2,
+            project_id: access.project.id,
+            environment_id: env_id,
+            resource_type: ResourceType::Instance,
+            name: "web".into(),
+            status: "active".into(),
+            position: Position::default(),
+            config: json!({}),
+            credential_conn_id: None,
+            parent_domain: None,
+            created_at: then(),
+            updated_at: then(),
+            deleted_at: None,
+        };
+        let mut resources = MockResourceRepository::new();
+        resources
+            .expect_find_resource()
+            .withf(move |env, id, include_deleted| *env == env_id && *id == 2 && !*include_deleted)
+            .returning(move |_, _, _| Ok(Some(resource.clone())));
+        let mut connections = MockResourceConnectionRepository::new();
+        connections
+            .expect_connections_of_resource()
+            .times(1)
+            .withf(move |env, t, id| *env == env_id && *t == ResourceType::Instance && *id == 2)
+            .returning(|_, _, _| Ok(Vec::new()));
+        let svc = service_with(connections, resources);
+        let (t, id, list) = svc.of_resource(&access, "instance", "2").await.unwrap();
+        assert_eq!((t, id, list.len()), (ResourceType::Instance, 2, 0));
+
+        // Same id, another type: 404 without listing.
+        let err = svc.of_resource(&access, "database", "2").await.unwrap_err();
+        assert_eq!(err.kind, AppErrorKind::NotFound);
+        assert_eq!(err.message, "Resource not found");
+        let err = svc.of_resource(&access, "instance", "x").await.unwrap_err();
+        assert_eq!(err.kind, AppErrorKind::BadRequest);
+        assert!(err.message.starts_with("resourceId: "), "{err}");
+    }
+}
