@@ -10,7 +10,7 @@ use utoipa_swagger_ui::{Config, SwaggerUi};
 /// The whole API.
 #[derive(Debug, OpenApi)]
 #[openapi(
-    info(title = "patchbay", description = "Self-hostable control-plane REST API: projects, environments, resources, resource connections and credential connections."),
+    info(title = "patchbay", description = "Self-hostable control-plane REST API: accounts, projects, members, invites, environments, resources, subdomains and resource connections under allowed-connection rules."),
     paths(
         crate::ops::healthz,
         crate::ops::readyz,
