@@ -22,6 +22,10 @@ DURATION=${DURATION:-10s}
 THREADS=${THREADS:-2}
 CONNECTIONS=${CONNECTIONS:-32}
 BUILD_TIMEOUT=${BUILD_TIMEOUT:-1800}
+case "$DURATION" in
+  *[!0-9s]*|s|'') echo "load.sh: DURATION must be whole seconds, e.g. 10s" >&2; exit 1 ;;
+esac
+DURATION="${DURATION%s}s"
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 
 say() { printf '\n== %s\n' "$*"; }

@@ -266,3 +266,20 @@ SELECT CASE WHEN sql LIKE 'SELECT ''---%' THEN sql
                  '$ENV', quote_literal(:'env')), '$SRC', :'src'), '$TGT', :'tgt') END
 FROM captured WHERE n BETWEEN 1 AND 3 OR n BETWEEN 10 AND 12 ORDER BY n \gexec
 RESET random_page_cost;
+
+\echo
+\echo '################ what-ifs on bulk-big / late, each rolled back ################'
+\echo '--- the custom status plan if the primary key could not be used (its cost next to the pkey walk)'
+BEGIN;
+ALTER TABLE resource_connections DROP CONSTRAINT resource_connections_pkey;
+SELECT 'EXPLAIN (ANALYZE, BUFFERS) ' || replace(sql, '$ENV', quote_literal(:'env')) FROM captured WHERE n = 2 \gexec
+ROLLBACK;
+\echo '--- an extra (environment_id, id) partial index: custom, then generic unfiltered plan'
+BEGIN;
+CREATE INDEX resource_connections_env_id_idx ON resource_connections (environment_id, id) WHERE deleted_at IS NULL;
+ANALYZE resource_connections;
+SELECT 'EXPLAIN (ANALYZE, BUFFERS) ' || replace(sql, '$ENV', quote_literal(:'env')) FROM captured WHERE n = 11 \gexec
+SET plan_cache_mode = force_generic_plan;
+EXPLAIN (ANALYZE, BUFFERS) EXECUTE unfiltered(:'env', 50, 0);
+RESET plan_cache_mode;
+ROLLBACK;

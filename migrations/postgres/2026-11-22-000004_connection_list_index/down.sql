@@ -1,0 +1,1 @@
+DROP INDEX resource_connections_env_id_idx;
