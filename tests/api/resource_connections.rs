@@ -729,6 +729,17 @@ async fn allowed_connections_are_data(app: &TestApp) {
     let res = connect(app, &token, &base, ("application", other), ("database", db)).await;
     assert_eq!(res.status, 400);
     assert_eq!(res.json()["error"], "Connection not allowed");
+    // SPEC §7 checks duplicates before the rules: repeating the existing
+    // (now disallowed) connection is a 409, not a 400.
+    let res = connect(
+        app,
+        &token,
+        &base,
+        ("application", app_id),
+        ("database", db),
+    )
+    .await;
+    assert_eq!(res.status, 409, "{}", res.text());
     assert_eq!(
         app.client
             .get(&format!("{base}/resource-connections"), t)

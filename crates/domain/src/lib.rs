@@ -57,7 +57,7 @@ pub use resource_connection::{
     AllowedConnections, ConnectionEnds, ConnectionNotAllowed, ConnectionStatus,
     DEFAULT_ALLOWED_CONNECTIONS, InvalidStatusTransition, ResourceConnection,
     ResourceConnectionError, Side, StatusUpdate, Transition, next_error_message, update_status,
-    validate_new_connection,
+    validate_connection_ends, validate_new_connection,
 };
 pub use role::{
     Action, MembershipError, OwnershipTransfer, PermissionDenied, Role, can_assign_role,

@@ -316,22 +316,19 @@ impl DomainError for ResourceConnectionError {
     }
 }
 
-/// The domain's checks on a new connection, in order: not a self-connection;
-/// each declared type equals the stored resource's type; the pair is
-/// allowed by `rules`. The caller has already found both resources live in
-/// the environment (404 otherwise) and checks duplicates (409) itself.
+/// SPEC §7's checks on the two ends of a new connection, in its order: each
+/// declared type equals the stored resource's type, then not a
+/// self-connection. The caller has already found both resources live in the
+/// environment (404 otherwise); after this it checks for a live duplicate
+/// (409) and then the allowed rules ([`AllowedConnections::check`]).
 ///
 /// # Errors
 /// The first rule broken.
-pub fn validate_new_connection(
+pub fn validate_connection_ends(
     declared: &ConnectionEnds,
     stored_source_type: ResourceType,
     stored_target_type: ResourceType,
-    rules: &AllowedConnections,
 ) -> Result<(), ResourceConnectionError> {
-    if declared.source_id == declared.target_id {
-        return Err(ResourceConnectionError::SelfConnection);
-    }
     for (side, resource_id, declared, actual) in [
         (
             Side::Source,
@@ -355,6 +352,26 @@ pub fn validate_new_connection(
             });
         }
     }
+    if declared.source_id == declared.target_id {
+        return Err(ResourceConnectionError::SelfConnection);
+    }
+    Ok(())
+}
+
+/// Every domain check on a new connection: [`validate_connection_ends`],
+/// then the pair must be allowed by `rules`. (Stores that also detect
+/// duplicates call the two steps separately, with the duplicate check in
+/// between, as SPEC §7 orders them.)
+///
+/// # Errors
+/// The first rule broken.
+pub fn validate_new_connection(
+    declared: &ConnectionEnds,
+    stored_source_type: ResourceType,
+    stored_target_type: ResourceType,
+    rules: &AllowedConnections,
+) -> Result<(), ResourceConnectionError> {
+    validate_connection_ends(declared, stored_source_type, stored_target_type)?;
     rules.check(stored_source_type, stored_target_type)?;
     Ok(())
 }
@@ -670,6 +687,32 @@ mod tests {
         assert!(
             e.to_string()
                 .starts_with("Connection from application to database")
+        );
+        // Types are checked before self-connection (SPEC §7's order).
+        assert!(matches!(
+            validate_connection_ends(
+                &ends(T::Terminal, 1, T::Terminal, 1),
+                T::Instance,
+                T::Instance
+            ),
+            Err(E::TypeMismatch { .. })
+        ));
+        assert_eq!(
+            validate_connection_ends(
+                &ends(T::Instance, 1, T::Instance, 1),
+                T::Instance,
+                T::Instance
+            ),
+            Err(E::SelfConnection)
+        );
+        // The ends alone say nothing about the rules.
+        assert_eq!(
+            validate_connection_ends(
+                &ends(T::Application, 2, T::Database, 3),
+                T::Application,
+                T::Database
+            ),
+            Ok(())
         );
         // The seed's own example (instance -> application) is refused by the list.
         assert!(

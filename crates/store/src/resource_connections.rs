@@ -14,13 +14,13 @@ use patchbay_app::ports::{
 };
 use patchbay_domain::{
     AllowedConnections, ConnectionStatus, Page, Resource, ResourceConnection, ResourceType,
-    validate_new_connection,
+    validate_connection_ends,
 };
 use uuid::Uuid;
 
 use crate::Database;
 use crate::db::{BackendHooks, read_transaction, transaction, with_conn};
-use crate::errors::{DbResult, corrupt};
+use crate::errors::{DbError, DbResult, corrupt};
 use crate::resources::{ResourceRow, parse_resource_type};
 use crate::schema::{allowed_connections, resource_connections, resources};
 use crate::types::{DbJson, DbTime, DbUuid};
@@ -183,6 +183,27 @@ impl ResourceConnectionRepository for Database {
                 else {
                     return Ok(Err(ConnectionRefusal::TargetNotFound));
                 };
+                let source_type = parse_resource_type(&source_type)?;
+                let target_type = parse_resource_type(&target_type)?;
+                // SPEC §7's order: declared types, self-connection, duplicate,
+                // allowed rules.
+                if let Err(refused) = validate_connection_ends(&ends, source_type, target_type) {
+                    return Ok(Err(ConnectionRefusal::Rule(refused)));
+                }
+                let duplicate: Option<i64> = resource_connections::table
+                    .filter(resource_connections::environment_id.eq(env))
+                    .filter(resource_connections::source_id.eq(ends.source_id))
+                    .filter(resource_connections::target_id.eq(ends.target_id))
+                    .filter(resource_connections::deleted_at.is_null())
+                    .select(resource_connections::id)
+                    .first(conn)
+                    .await
+                    .optional()?;
+                if duplicate.is_some() {
+                    return Err(DbError(StoreError::Conflict(
+                        canvas_constraint::CONNECTION_UNIQUE.to_owned(),
+                    )));
+                }
                 // Read on every create, never cached: a rule change applies at
                 // once on every server.
                 let rules: Vec<(String, String)> = allowed_connections::table
@@ -196,13 +217,8 @@ impl ResourceConnectionRepository for Database {
                     .iter()
                     .map(|(s, t)| Ok((parse_resource_type(s)?, parse_resource_type(t)?)))
                     .collect::<DbResult<AllowedConnections>>()?;
-                if let Err(refused) = validate_new_connection(
-                    &ends,
-                    parse_resource_type(&source_type)?,
-                    parse_resource_type(&target_type)?,
-                    &rules,
-                ) {
-                    return Ok(Err(ConnectionRefusal::Rule(refused)));
+                if let Err(refused) = rules.check(source_type, target_type) {
+                    return Ok(Err(ConnectionRefusal::Rule(refused.into())));
                 }
                 // A live duplicate violates `resource_connections_live_pair_key`.
                 let inserted: ConnectionRow = diesel::insert_into(resource_connections::table)

@@ -144,9 +144,10 @@ pub struct ConnectionFilter {
 #[cfg_attr(any(test, feature = "mock"), mockall::automock)]
 #[async_trait]
 pub trait ResourceConnectionRepository: Send + Sync {
-    /// In one transaction: load both ends (live, in the environment) and the
-    /// allowed-connection rules, apply `patchbay_domain::validate_new_connection`,
-    /// insert with status `pending`.
+    /// In one transaction, in SPEC §7's order: load both ends (live, in the
+    /// environment); `patchbay_domain::validate_connection_ends` (declared
+    /// types, self-connection); no live duplicate; the allowed-connection
+    /// rules (read now, never cached); insert with status `pending`.
     ///
     /// # Errors
     /// Outer: `Conflict(CONNECTION_UNIQUE)` for a live duplicate, backend
