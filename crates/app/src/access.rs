@@ -172,36 +172,9 @@ mod tests {
     use super::*;
     use crate::AppErrorKind;
     use crate::ports::{MockEnvironmentRepository, MockMemberRepository, MockProjectRepository};
+    use crate::test_support::{project, user};
     use chrono::Utc;
-    use patchbay_domain::{Email, Member, ProjectName};
-
-    fn user() -> User {
-        User {
-            id: Uuid::now_v7(),
-            email: Email::parse("ada\u{40}example.com").unwrap(),
-            name: "Ada".into(),
-            is_admin: false,
-            created_at: Utc::now(),
-            updated_at: Utc::now(),
-        }
-    }
-
-    fn project() -> Project {
-        Project {
-            id: Uuid::now_v7(),
-            name: ProjectName::parse("demo").unwrap(),
-            display_name: None,
-            description: None,
-            color: None,
-            icon_path: None,
-            single_server_mode: false,
-            default_server_id: None,
-            auto_error_tracking_enabled: false,
-            owner_id: Uuid::now_v7(),
-            created_at: Utc::now(),
-            updated_at: Utc::now(),
-        }
-    }
+    use patchbay_domain::Member;
 
     fn service(project: Option<Project>, role: Option<Role>) -> AccessService {
         let mut projects = MockProjectRepository::new();
@@ -228,7 +201,7 @@ mod tests {
     #[tokio::test]
     async fn missing_project_is_404_before_membership_is_looked_at() {
         let err = service(None, Some(Role::Owner))
-            .project(&user(), Uuid::now_v7(), Action::ViewProject)
+            .project(&user("ada"), Uuid::now_v7(), Action::ViewProject)
             .await
             .unwrap_err();
         assert_eq!(err.kind, AppErrorKind::NotFound);
@@ -237,8 +210,8 @@ mod tests {
 
     #[tokio::test]
     async fn non_members_get_403_project_access_denied() {
-        let err = service(Some(project()), None)
-            .project(&user(), Uuid::now_v7(), Action::ViewProject)
+        let err = service(Some(project(Uuid::now_v7())), None)
+            .project(&user("ada"), Uuid::now_v7(), Action::ViewProject)
             .await
             .unwrap_err();
         assert_eq!(err.kind, AppErrorKind::Forbidden);
@@ -247,13 +220,13 @@ mod tests {
 
     #[tokio::test]
     async fn roles_are_checked_against_the_domain_matrix() {
-        let err = service(Some(project()), Some(Role::Viewer))
-            .project(&user(), Uuid::now_v7(), Action::UpdateProject)
+        let err = service(Some(project(Uuid::now_v7())), Some(Role::Viewer))
+            .project(&user("ada"), Uuid::now_v7(), Action::UpdateProject)
             .await
             .unwrap_err();
         assert_eq!(err.kind, AppErrorKind::Forbidden);
-        let ok = service(Some(project()), Some(Role::Admin))
-            .project(&user(), Uuid::now_v7(), Action::UpdateProject)
+        let ok = service(Some(project(Uuid::now_v7())), Some(Role::Admin))
+            .project(&user("ada"), Uuid::now_v7(), Action::UpdateProject)
             .await
             .unwrap();
         assert_eq!(ok.role, Role::Admin);

@@ -87,30 +87,11 @@ impl AllowedConnectionService {
 mod tests {
     use super::*;
     use crate::AppErrorKind;
-    use crate::ports::{MockAllowedConnectionRepository, MockClock};
-    use chrono::{DateTime, TimeZone, Utc};
-    use patchbay_domain::Email;
-    use uuid::Uuid;
-
-    fn now() -> DateTime<Utc> {
-        Utc.with_ymd_and_hms(2026, 11, 12, 13, 14, 15).unwrap()
-    }
+    use crate::ports::MockAllowedConnectionRepository;
+    use crate::test_support::{admin, clock, now, user};
 
     fn service(rules: MockAllowedConnectionRepository) -> AllowedConnectionService {
-        let mut clock = MockClock::new();
-        clock.expect_now().return_const(now());
-        AllowedConnectionService::new(Arc::new(rules), Arc::new(clock))
-    }
-
-    fn user(is_admin: bool) -> User {
-        User {
-            id: Uuid::now_v7(),
-            email: Email::parse(&format!("{}\u{40}example.com", "ada")).unwrap(),
-            name: "Ada".into(),
-            is_admin,
-            created_at: now(),
-            updated_at: now(),
-        }
+        AllowedConnectionService::new(Arc::new(rules), Arc::new(clock()))
     }
 
     #[tokio::test]
@@ -120,7 +101,7 @@ mod tests {
         rules.expect_delete_allowed().never();
         let svc = service(rules);
         let err = svc
-            .add(&user(false), "application", "database")
+            .add(&user("ada"), "application", "database")
             .await
             .unwrap_err();
         assert_eq!(err.kind, AppErrorKind::Forbidden);
@@ -129,9 +110,9 @@ mod tests {
             "Only instance administrators can change allowed connections"
         );
         // Refused before the input is even looked at.
-        let err = svc.add(&user(false), "nope", "nope").await.unwrap_err();
+        let err = svc.add(&user("ada"), "nope", "nope").await.unwrap_err();
         assert_eq!(err.kind, AppErrorKind::Forbidden);
-        let err = svc.delete(&user(false), 1).await.unwrap_err();
+        let err = svc.delete(&user("ada"), 1).await.unwrap_err();
         assert_eq!(err.kind, AppErrorKind::Forbidden);
     }
 
@@ -167,7 +148,7 @@ mod tests {
                 })
             });
         let rule = service(rules)
-            .add(&user(true), "application", "database")
+            .add(&admin("ada"), "application", "database")
             .await
             .unwrap();
         assert_eq!(rule.id, 8);
@@ -179,13 +160,13 @@ mod tests {
         rules.expect_add_allowed().never();
         let svc = service(rules);
         let err = svc
-            .add(&user(true), "server", "database")
+            .add(&admin("ada"), "server", "database")
             .await
             .unwrap_err();
         assert_eq!(err.kind, AppErrorKind::BadRequest);
         assert!(err.message.starts_with("source_type: "), "{err}");
         let err = svc
-            .add(&user(true), "application", "Database")
+            .add(&admin("ada"), "application", "Database")
             .await
             .unwrap_err();
         assert!(err.message.starts_with("target_type: "), "{err}");
@@ -198,7 +179,7 @@ mod tests {
             .expect_add_allowed()
             .returning(|_, _, _| Err(StoreError::Conflict(canvas_constraint::ALLOWED_PAIR.into())));
         let err = service(rules)
-            .add(&user(true), "application", "instance")
+            .add(&admin("ada"), "application", "instance")
             .await
             .unwrap_err();
         assert_eq!(err.kind, AppErrorKind::Conflict);
@@ -216,7 +197,7 @@ mod tests {
             .times(1)
             .withf(|id| *id == 42)
             .returning(|_| Err(StoreError::NotFound));
-        let err = service(rules).delete(&user(true), 42).await.unwrap_err();
+        let err = service(rules).delete(&admin("ada"), 42).await.unwrap_err();
         assert_eq!(err.kind, AppErrorKind::NotFound);
         assert_eq!(err.message, "Allowed connection not found");
     }
@@ -229,6 +210,6 @@ mod tests {
             .times(1)
             .withf(|id| *id == 3)
             .returning(|_| Ok(()));
-        service(rules).delete(&user(true), 3).await.unwrap();
+        service(rules).delete(&admin("ada"), 3).await.unwrap();
     }
 }

@@ -190,6 +190,7 @@ mod tests {
     use crate::AppErrorKind;
     use crate::ports::{MockPasswordHasher, MockUserRepository, SystemClock, UuidV7Generator};
     use crate::security::JwtSettings;
+    use crate::test_support::user;
     use chrono::Utc;
     use mockall::predicate::always;
 
@@ -212,17 +213,6 @@ mod tests {
             Arc::new(UuidV7Generator),
             signup,
         )
-    }
-
-    fn user(email: &str) -> User {
-        User {
-            id: Uuid::now_v7(),
-            email: Email::parse(email).unwrap(),
-            name: "Ada".into(),
-            is_admin: false,
-            created_at: Utc::now(),
-            updated_at: Utc::now(),
-        }
     }
 
     fn input(email: &str, password: &str) -> RegisterInput {
@@ -320,7 +310,10 @@ mod tests {
             .withf(|e| e.as_str() == "known@example.com")
             .returning(|e| {
                 Ok(Some(crate::ports::UserWithHash {
-                    user: user(e.as_str()),
+                    user: User {
+                        email: e.clone(),
+                        ..user("known")
+                    },
                     password_hash: "h".into(),
                 }))
             });

@@ -259,86 +259,38 @@ impl EnvironmentService {
 mod tests {
     use super::*;
     use crate::AppErrorKind;
-    use crate::ports::{MockClock, MockEnvironmentRepository, UuidV7Generator};
-    use chrono::{DateTime, TimeZone, Utc};
-    use patchbay_domain::{Email, EnvironmentError, HexColor, Project, ProjectName, Role, User};
+    use crate::ports::{MockEnvironmentRepository, UuidV7Generator};
+    use crate::test_support::{self, clock, now, project_access};
+    use patchbay_domain::{EnvironmentError, HexColor, Role};
     use uuid::Uuid;
 
-    fn now() -> DateTime<Utc> {
-        Utc.with_ymd_and_hms(2026, 5, 6, 7, 8, 9).unwrap()
-    }
-
     fn service(environments: MockEnvironmentRepository) -> EnvironmentService {
-        let mut clock = MockClock::new();
-        clock.expect_now().return_const(now());
         EnvironmentService::new(
             Arc::new(environments),
-            Arc::new(clock),
+            Arc::new(clock()),
             Arc::new(UuidV7Generator),
         )
     }
 
-    fn user() -> User {
-        User {
-            id: Uuid::now_v7(),
-            email: Email::parse(&format!("{}\u{40}example.com", "ada")).unwrap(),
-            name: "Ada".into(),
-            is_admin: false,
-            created_at: now(),
-            updated_at: now(),
-        }
-    }
-
-    fn project() -> Project {
-        Project {
-            id: Uuid::now_v7(),
-            name: ProjectName::parse("demo").unwrap(),
-            display_name: None,
-            description: None,
-            color: None,
-            icon_path: None,
-            single_server_mode: false,
-            default_server_id: None,
-            auto_error_tracking_enabled: false,
-            owner_id: Uuid::now_v7(),
-            created_at: now(),
-            updated_at: now(),
-        }
-    }
-
+    /// The shared default environment, made a described, coloured staging
+    /// one that tracks a branch, so every field has something to keep or clear.
     fn environment(project_id: Uuid) -> Environment {
-        let then = Utc.with_ymd_and_hms(2025, 1, 1, 0, 0, 0).unwrap();
         Environment {
-            id: Uuid::now_v7(),
-            project_id,
             name: Slug::parse("staging").unwrap(),
             display_name: Some("Staging".into()),
             env_type: EnvironmentType::Staging,
             description: Some("Pre-production".into()),
             color: Some(HexColor::parse("#F59E0B").unwrap()),
             git_branch: Some("develop".into()),
-            is_default: true,
-            created_at: then,
-            updated_at: then,
+            ..test_support::environment(project_id)
         }
     }
 
-    fn project_access(role: Role) -> ProjectAccess {
-        ProjectAccess {
-            user: user(),
-            project: project(),
-            role,
-        }
-    }
-
+    /// The shared environment access, in the staging environment above.
     fn env_access(role: Role) -> EnvironmentAccess {
-        let project = project();
-        EnvironmentAccess {
-            user: user(),
-            environment: environment(project.id),
-            project,
-            role,
-        }
+        let mut access = test_support::env_access(role);
+        access.environment = environment(access.project.id);
+        access
     }
 
     fn named(name: &str) -> NewEnvironmentInput {

@@ -208,9 +208,9 @@ mod tests {
 
     use super::*;
     use crate::AppErrorKind;
-    use crate::ports::{MockClock, MockInviteRepository, UuidV7Generator};
-    use chrono::{DateTime, TimeZone, Utc};
-    use patchbay_domain::{Project, ProjectName};
+    use crate::ports::{MockInviteRepository, UuidV7Generator};
+    use crate::test_support::{address, clock_at, email, now, project, project_access, user};
+    use chrono::{DateTime, Utc};
 
     #[test]
     fn token_hashes_are_stable_hex_sha256() {
@@ -218,24 +218,6 @@ mod tests {
             hash_token("abc"),
             "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
         );
-    }
-
-    fn address(local: &str) -> String {
-        format!("{local}\u{40}example.com")
-    }
-
-    fn email(local: &str) -> Email {
-        Email::parse(&address(local)).unwrap()
-    }
-
-    fn now() -> DateTime<Utc> {
-        Utc.with_ymd_and_hms(2026, 3, 4, 5, 6, 7).unwrap()
-    }
-
-    fn clock_at(at: DateTime<Utc>) -> MockClock {
-        let mut clock = MockClock::new();
-        clock.expect_now().return_const(at);
-        clock
     }
 
     const TTL: TimeDelta = TimeDelta::days(7);
@@ -253,45 +235,16 @@ mod tests {
         service_at(invites, now())
     }
 
-    fn user(local: &str) -> User {
-        User {
-            id: Uuid::now_v7(),
-            email: email(local),
-            name: local.into(),
-            is_admin: false,
-            created_at: now(),
-            updated_at: now(),
-        }
-    }
-
-    fn project() -> Project {
-        Project {
-            id: Uuid::now_v7(),
-            name: ProjectName::parse("demo").unwrap(),
-            display_name: None,
-            description: None,
-            color: None,
-            icon_path: None,
-            single_server_mode: false,
-            default_server_id: None,
-            auto_error_tracking_enabled: false,
-            owner_id: Uuid::now_v7(),
-            created_at: now(),
-            updated_at: now(),
-        }
-    }
-
     fn access(role: Role) -> ProjectAccess {
         ProjectAccess {
             user: user("inviter"),
-            project: project(),
-            role,
+            ..project_access(role)
         }
     }
 
     /// A pending invite for `local` with `role`, created a day before `now()`.
     fn found(local: &str, role: Role) -> InviteWithProject {
-        let project = project();
+        let project = project(Uuid::now_v7());
         InviteWithProject {
             invite: Invite {
                 id: Uuid::now_v7(),

@@ -14,5 +14,7 @@ pub mod projects;
 pub mod resource_connections;
 pub mod resources;
 pub mod security;
+#[cfg(test)]
+pub(crate) mod test_support;
 
 pub use error::{AppError, AppErrorKind, StoreError};

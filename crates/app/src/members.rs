@@ -166,41 +166,8 @@ mod tests {
     use super::*;
     use crate::AppErrorKind;
     use crate::ports::{MockMemberRepository, MockUserRepository, SystemClock, UuidV7Generator};
+    use crate::test_support::{email, project_access as access, user};
     use chrono::Utc;
-    use patchbay_domain::{Email, ProjectName, User};
-
-    fn user() -> User {
-        User {
-            id: Uuid::now_v7(),
-            email: Email::parse(&format!("{}\u{40}example.com", "ada")).unwrap(),
-            name: "Ada".into(),
-            is_admin: false,
-            created_at: Utc::now(),
-            updated_at: Utc::now(),
-        }
-    }
-
-    fn access(role: Role) -> ProjectAccess {
-        let user = user();
-        ProjectAccess {
-            project: Project {
-                id: Uuid::now_v7(),
-                name: ProjectName::parse("demo").unwrap(),
-                display_name: None,
-                description: None,
-                color: None,
-                icon_path: None,
-                single_server_mode: false,
-                default_server_id: None,
-                auto_error_tracking_enabled: false,
-                owner_id: Uuid::now_v7(),
-                created_at: Utc::now(),
-                updated_at: Utc::now(),
-            },
-            user,
-            role,
-        }
-    }
 
     fn member(project_id: Uuid, user_id: Uuid, role: Role) -> Member {
         Member {
@@ -215,7 +182,7 @@ mod tests {
     fn view(member: Member) -> MemberView {
         MemberView {
             member,
-            email: Email::parse(&format!("{}\u{40}example.com", "grace")).unwrap(),
+            email: email("grace"),
             name: "Grace".into(),
         }
     }
@@ -302,7 +269,7 @@ mod tests {
     async fn add_inserts_the_membership_and_maps_store_refusals() {
         let access = access(Role::Admin);
         let project_id = access.project.id;
-        let newcomer = user();
+        let newcomer = user("ada");
         let newcomer_id = newcomer.id;
         let mut users = MockUserRepository::new();
         users

@@ -349,21 +349,10 @@ mod tests {
     use std::sync::Mutex;
 
     use super::*;
-    use crate::ports::{MockClock, MockFileStore, MockIdGenerator, MockProjectRepository};
-    use chrono::{DateTime, TimeZone, Utc};
-    use patchbay_domain::Email;
+    use crate::ports::{MockFileStore, MockIdGenerator, MockProjectRepository};
+    use crate::test_support::{self, clock, now, project_access, user};
 
     const PNG: &[u8] = b"\x89PNG\r\n\x1a\n rest of a png";
-
-    fn now() -> DateTime<Utc> {
-        Utc.with_ymd_and_hms(2026, 1, 2, 3, 4, 5).unwrap()
-    }
-
-    fn clock() -> MockClock {
-        let mut clock = MockClock::new();
-        clock.expect_now().return_const(now());
-        clock
-    }
 
     fn ids() -> MockIdGenerator {
         let mut ids = MockIdGenerator::new();
@@ -371,42 +360,25 @@ mod tests {
         ids
     }
 
-    fn user() -> User {
-        User {
-            id: Uuid::now_v7(),
-            email: Email::parse(&format!("{}\u{40}example.com", "ada")).unwrap(),
-            name: "Ada".into(),
-            is_admin: false,
-            created_at: now(),
-            updated_at: now(),
-        }
-    }
-
+    /// The shared project, with every optional field set so that updates
+    /// have something to keep or clear.
     fn project(owner_id: Uuid) -> Project {
-        let then = Utc.with_ymd_and_hms(2025, 6, 1, 0, 0, 0).unwrap();
         Project {
-            id: Uuid::now_v7(),
-            name: ProjectName::parse("demo").unwrap(),
             display_name: Some("Demo".into()),
             description: Some("A demo".into()),
             color: Some(HexColor::parse("#112233").unwrap()),
-            icon_path: None,
             single_server_mode: true,
             default_server_id: Some(Uuid::now_v7()),
             auto_error_tracking_enabled: true,
-            owner_id,
-            created_at: then,
-            updated_at: then,
+            ..test_support::project(owner_id)
         }
     }
 
+    /// The shared project access, to the full project above, owned by its user.
     fn access(role: Role) -> ProjectAccess {
-        let user = user();
-        ProjectAccess {
-            project: project(user.id),
-            user,
-            role,
-        }
+        let mut access = project_access(role);
+        access.project = project(access.user.id);
+        access
     }
 
     fn service(projects: MockProjectRepository, files: MockFileStore) -> ProjectService {
@@ -437,7 +409,7 @@ mod tests {
 
     #[tokio::test]
     async fn create_builds_the_owner_membership_and_default_production_environment() {
-        let actor = user();
+        let actor = user("ada");
         let actor_id = actor.id;
         let mut projects = MockProjectRepository::new();
         projects
@@ -518,7 +490,7 @@ mod tests {
             ),
         ];
         for (bad, field) in cases {
-            let err = svc.create(&user(), bad).await.unwrap_err();
+            let err = svc.create(&user("ada"), bad).await.unwrap_err();
             assert_eq!(err.kind, AppErrorKind::BadRequest, "{field}: {err}");
             assert!(
                 err.message.starts_with(&format!("{field}: ")),
@@ -538,7 +510,7 @@ mod tests {
             .expect_update_project()
             .returning(|_| Err(StoreError::Conflict(constraint::PROJECT_NAME.into())));
         let svc = service(projects, MockFileStore::new());
-        let err = svc.create(&user(), input("taken")).await.unwrap_err();
+        let err = svc.create(&user("ada"), input("taken")).await.unwrap_err();
         assert_eq!(err.kind, AppErrorKind::Conflict);
         assert_eq!(err.message, "A project with this name already exists");
         let err = svc
@@ -562,7 +534,7 @@ mod tests {
             .expect_create_project()
             .returning(|_, _, _| Err(StoreError::Backend("SELECT boom".into())));
         let err = service(projects, MockFileStore::new())
-            .create(&user(), input("fine"))
+            .create(&user("ada"), input("fine"))
             .await
             .unwrap_err();
         assert_eq!(err.kind, AppErrorKind::Internal);

@@ -373,76 +373,24 @@ impl ResourceConnectionService {
 mod tests {
     use super::*;
     use crate::AppErrorKind;
-    use crate::ports::{MockClock, MockResourceConnectionRepository, MockResourceRepository};
-    use chrono::{DateTime, TimeZone, Utc};
-    use patchbay_domain::{
-        ConnectionNotAllowed, Email, Environment, EnvironmentType, Position, Project, ProjectName,
-        ResourceConnectionError, Role, Side, Slug, User,
-    };
+    use crate::ports::{MockResourceConnectionRepository, MockResourceRepository};
+    use crate::test_support::{clock, env_access as access, now, then};
+    use patchbay_domain::{ConnectionNotAllowed, Position, ResourceConnectionError, Role, Side};
     use serde_json::json;
-    use uuid::Uuid;
-
-    fn now() -> DateTime<Utc> {
-        Utc.with_ymd_and_hms(2026, 9, 10, 11, 12, 13).unwrap()
-    }
-
-    fn then() -> DateTime<Utc> {
-        Utc.with_ymd_and_hms(2025, 2, 3, 4, 5, 6).unwrap()
-    }
 
     fn service_with(
         connections: MockResourceConnectionRepository,
         resources: MockResourceRepository,
     ) -> ResourceConnectionService {
-        let mut clock = MockClock::new();
-        clock.expect_now().return_const(now());
-        ResourceConnectionService::new(Arc::new(connections), Arc::new(resources), Arc::new(clock))
+        ResourceConnectionService::new(
+            Arc::new(connections),
+            Arc::new(resources),
+            Arc::new(clock()),
+        )
     }
 
     fn service(connections: MockResourceConnectionRepository) -> ResourceConnectionService {
         service_with(connections, MockResourceRepository::new())
-    }
-
-    fn access(role: Role) -> EnvironmentAccess {
-        let project = Project {
-            id: Uuid::now_v7(),
-            name: ProjectName::parse("demo").unwrap(),
-            display_name: None,
-            description: None,
-            color: None,
-            icon_path: None,
-            single_server_mode: false,
-            default_server_id: None,
-            auto_error_tracking_enabled: false,
-            owner_id: Uuid::now_v7(),
-            created_at: then(),
-            updated_at: then(),
-        };
-        EnvironmentAccess {
-            user: User {
-                id: Uuid::now_v7(),
-                email: Email::parse(&format!("{}\u{40}example.com", "ada")).unwrap(),
-                name: "Ada".into(),
-                is_admin: false,
-                created_at: then(),
-                updated_at: then(),
-            },
-            environment: Environment {
-                id: Uuid::now_v7(),
-                project_id: project.id,
-                name: Slug::parse("production").unwrap(),
-                display_name: None,
-                env_type: EnvironmentType::Production,
-                description: None,
-                color: None,
-                git_branch: None,
-                is_default: true,
-                created_at: then(),
-                updated_at: then(),
-            },
-            project,
-            role,
-        }
     }
 
     fn connection(access: &EnvironmentAccess, status: ConnectionStatus) -> ResourceConnection {

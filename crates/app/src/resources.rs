@@ -296,69 +296,13 @@ impl ResourceService {
 mod tests {
     use super::*;
     use crate::AppErrorKind;
-    use crate::ports::{MockClock, MockResourceRepository};
-    use chrono::{DateTime, TimeZone, Utc};
-    use patchbay_domain::{
-        Email, Environment, EnvironmentType, MAX_CONFIG_BYTES, Project, ProjectName, Role, Slug,
-        User,
-    };
+    use crate::ports::MockResourceRepository;
+    use crate::test_support::{clock, env_access as access, now, then};
+    use patchbay_domain::{MAX_CONFIG_BYTES, Role};
     use serde_json::json;
-    use uuid::Uuid;
-
-    fn now() -> DateTime<Utc> {
-        Utc.with_ymd_and_hms(2026, 7, 8, 9, 10, 11).unwrap()
-    }
-
-    fn then() -> DateTime<Utc> {
-        Utc.with_ymd_and_hms(2025, 1, 1, 0, 0, 0).unwrap()
-    }
 
     fn service(resources: MockResourceRepository) -> ResourceService {
-        let mut clock = MockClock::new();
-        clock.expect_now().return_const(now());
-        ResourceService::new(Arc::new(resources), Arc::new(clock))
-    }
-
-    fn access(role: Role) -> EnvironmentAccess {
-        let project = Project {
-            id: Uuid::now_v7(),
-            name: ProjectName::parse("demo").unwrap(),
-            display_name: None,
-            description: None,
-            color: None,
-            icon_path: None,
-            single_server_mode: false,
-            default_server_id: None,
-            auto_error_tracking_enabled: false,
-            owner_id: Uuid::now_v7(),
-            created_at: then(),
-            updated_at: then(),
-        };
-        EnvironmentAccess {
-            user: User {
-                id: Uuid::now_v7(),
-                email: Email::parse(&format!("{}\u{40}example.com", "ada")).unwrap(),
-                name: "Ada".into(),
-                is_admin: false,
-                created_at: then(),
-                updated_at: then(),
-            },
-            environment: Environment {
-                id: Uuid::now_v7(),
-                project_id: project.id,
-                name: Slug::parse("production").unwrap(),
-                display_name: None,
-                env_type: EnvironmentType::Production,
-                description: None,
-                color: None,
-                git_branch: None,
-                is_default: true,
-                created_at: then(),
-                updated_at: then(),
-            },
-            project,
-            role,
-        }
+        ResourceService::new(Arc::new(resources), Arc::new(clock()))
     }
 
     fn stored(access: &EnvironmentAccess, id: i64, t: ResourceType, name: &str) -> Resource {
