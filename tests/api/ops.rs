@@ -191,3 +191,35 @@ on_both_backends!(
     health_readiness_and_metrics,
     openapi_lists_the_endpoints_and_docs_are_self_hosted,
 );
+
+/// PostgreSQL going away (here: its database dropped, which terminates every
+/// connection) is a 503 in the error shape on the health check and on API
+/// routes — never a 500 — and the process keeps serving.
+#[actix_web::test]
+async fn database_outage_is_503_not_500_postgres() {
+    let Some(app) = patchbay_tests::TestApp::spawn(
+        patchbay_tests::Backend::Postgres,
+        patchbay_tests::Options::default(),
+    )
+    .await
+    else {
+        return;
+    };
+    let (_, token) = crate::support::register(&app, &crate::support::email("ada")).await;
+    assert_eq!(app.client.get("/readyz", None).await.status, 200);
+    app.drop_database().await;
+    for _ in 0..3 {
+        let res = app.client.get("/readyz", None).await;
+        assert_eq!(res.status, 503, "{}", res.text());
+        assert_eq!(res.json()["error"], "Service Unavailable");
+        let res = app.client.get("/api/v1/projects", Some(&token)).await;
+        assert_eq!(res.status, 503, "{}", res.text());
+        // The driver's words (database names, SQL) stay in the log.
+        assert_eq!(
+            res.json()["message"],
+            "A dependency is unavailable; try again shortly"
+        );
+    }
+    assert_eq!(app.client.get("/healthz", None).await.status, 200);
+    app.finish().await;
+}

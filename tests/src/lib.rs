@@ -169,6 +169,14 @@ impl TestApp {
         }
     }
 
+    /// Drops this test's PostgreSQL database while the server runs
+    /// (terminating its connections), to simulate an outage.
+    pub async fn drop_database(&self) {
+        if let Some(name) = &self.pg_database {
+            postgres::drop_database(name).await;
+        }
+    }
+
     /// Stops the server and drops its PostgreSQL database.
     pub async fn finish(self) {
         self.handle.stop(false).await;
