@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use patchbay_app::AppError;
 use patchbay_app::access::EnvironmentAccess;
 use patchbay_app::resource_connections::parse_id;
-use patchbay_app::resources::{CreateResourceInput, UpdateResourceInput};
+use patchbay_app::resources::CreateResourceInput;
 use patchbay_domain::{Action, Page, Resource, ResourceType};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -19,7 +19,9 @@ use crate::canvas_dto::{Envelope, PositionDto};
 use crate::dto::{non_null, nullable, rfc3339};
 use crate::error::{ApiResult, ErrorBody};
 use crate::extract::ApiJson;
-use crate::resources::{EnvPath, EnvScoped, PositionInput, ResourcePath};
+use crate::resources::{
+    EnvPath, EnvScoped, PositionInput, ResourcePath, UpdateResourceRequest, update_input,
+};
 
 pub(crate) fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(list)
@@ -321,30 +323,18 @@ pub(crate) async fn update(
         .await?;
     find_subdomain(&state, &access, id).await?;
     let b = body.0;
-    let (mut x, mut y) = (b.position_x, b.position_y);
-    if let Some(p) = b.position {
-        if x.is_some() || y.is_some() {
-            return Err(AppError::bad_request(
-                "Send either position or positionX/positionY, not both",
-            )
-            .into());
-        }
-        x = Some(p.x);
-        y = Some(p.y);
-    }
-    let r = state
-        .resources
-        .update(
-            &access,
-            id,
-            UpdateResourceInput {
-                position_x: x,
-                position_y: y,
-                parent_domain: b.parent_domain,
-                ..UpdateResourceInput::default()
-            },
-        )
-        .await?;
+    // The same position rules as a resource PATCH; name, config and the
+    // credential connection are not subdomain fields.
+    let input = update_input(UpdateResourceRequest {
+        name: None,
+        config: None,
+        credential_conn_id: None,
+        position_x: b.position_x,
+        position_y: b.position_y,
+        position: b.position,
+        parent_domain: b.parent_domain,
+    })?;
+    let r = state.resources.update(&access, id, input).await?;
     Ok(HttpResponse::Ok().json(Envelope {
         message: "Subdomain updated successfully",
         data: SubdomainDto::from(r),
