@@ -4,7 +4,7 @@
 use patchbay_tests::{TestApp, on_both_backends};
 use serde_json::{Value, json};
 
-use crate::support::{canvas, connect, email, register, resource};
+use crate::support::{canvas, connect, connection_id, email, register, resource};
 
 const NOT_ALLOWED_APP_DB: &str = "Connection from application to database is not allowed. Please configure this connection in allowed_connections table.";
 
@@ -439,17 +439,14 @@ async fn status_state_machine_and_error_message(app: &TestApp) {
     let t = Some(token.as_str());
     let instance = resource(app, &token, &base, "instance", "server").await;
     let application = resource(app, &token, &base, "application", "app").await;
-    let id = connect(
+    let id = connection_id(
         app,
         &token,
         &base,
         ("application", application),
         ("instance", instance),
     )
-    .await
-    .json()["data"]["id"]
-        .as_i64()
-        .unwrap();
+    .await;
     let url = format!("{base}/resource-connections/{id}");
     let patch = |body: Value| {
         let url = url.clone();
@@ -514,34 +511,24 @@ async fn deleting_a_resource_deletes_its_connections(app: &TestApp) {
     let api = resource(app, &token, &base, "application", "api").await;
     let fw = resource(app, &token, &base, "firewall", "fw").await;
     let db = resource(app, &token, &base, "database", "db").await;
-    let incoming = connect(
+    let incoming = connection_id(
         app,
         &token,
         &base,
         ("application", api),
         ("instance", server),
     )
-    .await
-    .json()["data"]["id"]
-        .as_i64()
-        .unwrap();
-    let outgoing = connect(app, &token, &base, ("instance", server), ("firewall", fw))
-        .await
-        .json()["data"]["id"]
-        .as_i64()
-        .unwrap();
+    .await;
+    let outgoing = connection_id(app, &token, &base, ("instance", server), ("firewall", fw)).await;
     let unrelated_db = resource(app, &token, &base, "instance", "other").await;
-    let keep = connect(
+    let keep = connection_id(
         app,
         &token,
         &base,
         ("instance", unrelated_db),
         ("database", db),
     )
-    .await
-    .json()["data"]["id"]
-        .as_i64()
-        .unwrap();
+    .await;
     let res = app
         .client
         .delete(&format!("{base}/resources/{server}"), t)
@@ -784,17 +771,14 @@ async fn clone_copies_resources_and_connections(app: &TestApp) {
     let server = resource(app, &token, &base, "instance", "server").await;
     let api = resource(app, &token, &base, "application", "api").await;
     let deleted = resource(app, &token, &base, "firewall", "old-fw").await;
-    let c = connect(
+    let c = connection_id(
         app,
         &token,
         &base,
         ("application", api),
         ("instance", server),
     )
-    .await
-    .json()["data"]["id"]
-        .as_i64()
-        .unwrap();
+    .await;
     app.client
         .patch(
             &format!("{base}/resource-connections/{c}"),

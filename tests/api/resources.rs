@@ -5,7 +5,7 @@ use awc::http::Method;
 use patchbay_tests::{TestApp, on_both_backends};
 use serde_json::json;
 
-use crate::support::{add_member, canvas, connect, email, register, resource};
+use crate::support::{add_member, canvas, connect, connection_id, email, register, resource};
 
 async fn resource_lifecycle(app: &TestApp) {
     let (token, base) = canvas(app, "owner", "canvas").await;
@@ -422,17 +422,14 @@ async fn nul_characters_are_refused_everywhere(app: &TestApp) {
         )
         .await;
     assert_eq!(res.status, 400, "{}", res.text());
-    let id = connect(
+    let id = connection_id(
         app,
         &token,
         &base,
         ("application", api),
         ("instance", server),
     )
-    .await
-    .json()["data"]["id"]
-        .as_i64()
-        .unwrap();
+    .await;
     let url = format!("{base}/resource-connections/{id}");
     let res = app
         .client

@@ -124,3 +124,16 @@ pub async fn connect(
         )
         .await
 }
+
+/// Creates a connection that must succeed and returns its id.
+pub async fn connection_id(
+    app: &TestApp,
+    token: &str,
+    base: &str,
+    s: (&str, i64),
+    t: (&str, i64),
+) -> i64 {
+    let res = connect(app, token, base, s, t).await;
+    assert_eq!(res.status, 201, "{}", res.text());
+    res.json()["data"]["id"].as_i64().unwrap()
+}
