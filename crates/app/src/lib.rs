@@ -5,6 +5,7 @@
 pub mod access;
 pub mod allowed_connections;
 pub mod auth;
+pub mod credential_connections;
 pub mod environments;
 pub mod error;
 pub mod invites;

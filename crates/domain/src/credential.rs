@@ -223,6 +223,41 @@ impl CredentialType {
     }
 }
 
+/// The longest `host`, `schema` or `login`, in characters (a sqlite `host`
+/// is a file path).
+pub const MAX_CREDENTIAL_TEXT_CHARS: usize = 1024;
+
+/// A plain text field of a credential connection (`host`, `schema`,
+/// `login`): the empty string means "not given"; otherwise at most
+/// [`MAX_CREDENTIAL_TEXT_CHARS`] characters and no control characters.
+///
+/// # Errors
+/// [`ValueError::Format`] naming the field and the rule.
+pub fn parse_credential_text(
+    field: CredentialField,
+    value: Option<&str>,
+) -> Result<Option<String>, ValueError> {
+    let Some(v) = value.filter(|v| !v.is_empty()) else {
+        return Ok(None);
+    };
+    let name = field.as_str();
+    if v.chars().count() > MAX_CREDENTIAL_TEXT_CHARS {
+        return Err(ValueError::format(
+            name,
+            v,
+            "it must be at most 1024 characters long",
+        ));
+    }
+    if v.chars().any(char::is_control) {
+        return Err(ValueError::format(
+            name,
+            v,
+            "it must not contain control characters",
+        ));
+    }
+    Ok(Some(v.to_owned()))
+}
+
 /// Why a credential connection is refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
@@ -238,6 +273,12 @@ pub enum CredentialError {
     /// `extra` is not a string holding a JSON object.
     #[error("field 'extra' must be a string holding a JSON object")]
     ExtraNotJsonObject,
+    /// `extra` is longer than [`MAX_EXTRA_BYTES`].
+    #[error("field 'extra' must be at most 16384 bytes, not {size}")]
+    ExtraTooLarge {
+        /// Its size in bytes.
+        size: usize,
+    },
     /// A value (conn_id, port, type) is malformed.
     #[error(transparent)]
     Value(#[from] ValueError),
@@ -265,7 +306,10 @@ impl CredentialError {
     #[must_use]
     pub const fn kind(&self) -> ErrorKind {
         match self {
-            Self::FieldNotUsed { .. } | Self::ExtraNotJsonObject | Self::Value(_) => {
+            Self::FieldNotUsed { .. }
+            | Self::ExtraNotJsonObject
+            | Self::ExtraTooLarge { .. }
+            | Self::Value(_) => {
                 ErrorKind::Invalid
             }
             Self::InUse { .. } => ErrorKind::Conflict,
@@ -295,16 +339,103 @@ pub fn check_fields(
     }
 }
 
-/// Checks that `extra` is a string holding a JSON object (`{"sslmode": "require"}`).
+/// The largest `extra` accepted, in bytes of its JSON text (SPEC §8).
+pub const MAX_EXTRA_BYTES: usize = 16 * 1024;
+
+/// Checks that `extra` is a string holding a JSON object
+/// (`{"sslmode": "require"}`) of at most [`MAX_EXTRA_BYTES`] bytes, with no
+/// NUL character (which PostgreSQL's `text` refuses).
 ///
 /// # Errors
-/// [`CredentialError::ExtraNotJsonObject`]; the message never repeats the
-/// value, which may hold secrets.
+/// [`CredentialError::ExtraNotJsonObject`] or [`CredentialError::ExtraTooLarge`];
+/// the message never repeats the value, which may hold secrets.
 pub fn check_extra(extra: &str) -> Result<(), CredentialError> {
+    if extra.len() > MAX_EXTRA_BYTES {
+        return Err(CredentialError::ExtraTooLarge { size: extra.len() });
+    }
     match serde_json::from_str::<serde_json::Value>(extra) {
-        Ok(serde_json::Value::Object(_)) => Ok(()),
+        Ok(serde_json::Value::Object(_)) if !extra.contains('\0') && !extra.contains("\\u0000") => {
+            Ok(())
+        }
         _ => Err(CredentialError::ExtraNotJsonObject),
     }
+}
+
+/// Key-name fragments that mark a value of `extra` as sensitive
+/// (case-insensitive substrings): viewers see such values masked.
+pub const SENSITIVE_KEY_FRAGMENTS: &[&str] =
+    &["password", "secret", "token", "key", "credential", "private"];
+
+/// Whether an `extra` key looks like it holds a secret (`password`,
+/// `secret_access_key`, `apiToken`, `private_key`…): any of
+/// [`SENSITIVE_KEY_FRAGMENTS`] as a case-insensitive substring.
+#[must_use]
+pub fn is_sensitive_key(key: &str) -> bool {
+    let key = key.to_ascii_lowercase();
+    SENSITIVE_KEY_FRAGMENTS.iter().any(|f| key.contains(f))
+}
+
+/// `extra` as a viewer sees it: the value of every sensitive-looking key
+/// ([`is_sensitive_key`]), at any depth, replaced by [`PASSWORD_MASK`].
+/// Text that is not a JSON object (never stored) comes back as `{}`.
+#[must_use]
+pub fn mask_extra(extra: &str) -> String {
+    fn mask(value: &mut serde_json::Value) {
+        match value {
+            serde_json::Value::Object(map) => {
+                for (k, v) in map.iter_mut() {
+                    if is_sensitive_key(k) {
+                        *v = serde_json::Value::String(PASSWORD_MASK.to_owned());
+                    } else {
+                        mask(v);
+                    }
+                }
+            }
+            serde_json::Value::Array(items) => items.iter_mut().for_each(mask),
+            _ => {}
+        }
+    }
+    match serde_json::from_str::<serde_json::Value>(extra) {
+        Ok(mut value @ serde_json::Value::Object(_)) => {
+            mask(&mut value);
+            value.to_string()
+        }
+        _ => "{}".to_owned(),
+    }
+}
+
+/// A new `extra` in which the top-level sensitive keys sent as
+/// [`PASSWORD_MASK`] keep their stored values (so a form filled from a
+/// masked answer does not overwrite secrets with the mask). A masked key the
+/// stored document lacks is dropped. Both must be JSON objects
+/// ([`check_extra`]); anything else returns `new` unchanged.
+#[must_use]
+pub fn unmask_extra(new: &str, stored: &str) -> String {
+    let (Ok(serde_json::Value::Object(mut new_map)), Ok(serde_json::Value::Object(stored_map))) = (
+        serde_json::from_str::<serde_json::Value>(new),
+        serde_json::from_str::<serde_json::Value>(stored),
+    ) else {
+        return new.to_owned();
+    };
+    let masked: Vec<String> = new_map
+        .iter()
+        .filter(|(k, v)| is_sensitive_key(k) && v.as_str() == Some(PASSWORD_MASK))
+        .map(|(k, _)| k.clone())
+        .collect();
+    if masked.is_empty() {
+        return new.to_owned();
+    }
+    for k in masked {
+        match stored_map.get(&k) {
+            Some(v) => {
+                new_map.insert(k, v.clone());
+            }
+            None => {
+                new_map.remove(&k);
+            }
+        }
+    }
+    serde_json::Value::Object(new_map).to_string()
 }
 
 /// Whether resources still reference a connection that is being deleted.
@@ -344,6 +475,14 @@ pub const fn mask_for_get(has_password: bool) -> Option<&'static str> {
     }
 }
 
+/// Whether a password sent in a `PUT` means "keep the stored one": the empty
+/// string or [`PASSWORD_MASK`] (seed 003: "To keep the existing password,
+/// send `********` or omit it").
+#[must_use]
+pub fn keeps_password(value: &str) -> bool {
+    value.is_empty() || value == PASSWORD_MASK
+}
+
 /// What a `PUT` does to the stored password.
 #[derive(Clone, PartialEq, Eq)]
 pub enum PasswordUpdate {
@@ -364,7 +503,7 @@ impl PasswordUpdate {
         match field {
             None => Self::Keep,
             Some(None) => Self::Clear,
-            Some(Some(s)) if s.is_empty() || s == PASSWORD_MASK => Self::Keep,
+            Some(Some(s)) if keeps_password(&s) => Self::Keep,
             Some(Some(s)) => Self::Set(s),
         }
     }
@@ -432,22 +571,52 @@ impl fmt::Debug for ExtraUpdate {
     }
 }
 
+/// The outcome of the last connectivity test of a credential connection
+/// (seed 003 `POST …/test`), as recorded on the connection.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConnectionTestResult {
+    /// When the test ran.
+    pub at: DateTime<Utc>,
+    /// Whether it connected.
+    pub success: bool,
+    /// The coarse failure reason (`timeout`, `refused`, `dns`, `auth`,
+    /// `tls`, `protocol`, `blocked`); `None` on success.
+    pub reason: Option<String>,
+    /// The driver that ran (`tokio-postgres`, `tcp`, …).
+    pub driver: String,
+}
+
 /// A credential connection as the rules see it. Secrets (password, extra)
 /// are not here: they stay sealed in the store until a use case needs them.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CredentialConnection {
+    /// The row id (UUID v7).
     pub id: Uuid,
+    /// The environment the connection lives in.
     pub environment_id: Uuid,
+    /// Its name, unique in the environment.
     pub conn_id: ConnId,
+    /// What it reaches.
     pub conn_type: CredentialType,
+    /// Host name, address or (sqlite) file path.
     pub host: Option<String>,
+    /// TCP port.
     pub port: Option<Port>,
+    /// Database / schema name.
     pub schema: Option<String>,
+    /// User name.
     pub login: Option<String>,
+    /// Free text.
     pub description: Option<String>,
     /// Whether a (sealed) password is stored.
     pub has_password: bool,
+    /// Whether a (sealed) `extra` document is stored.
+    pub has_extra: bool,
+    /// The last connectivity test, if any ran.
+    pub last_test: Option<ConnectionTestResult>,
+    /// Creation time.
     pub created_at: DateTime<Utc>,
+    /// Last change (a test does not count).
     pub updated_at: DateTime<Utc>,
 }
 

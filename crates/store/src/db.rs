@@ -2,6 +2,7 @@
 //! macros that expand one query body per backend.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 
 use diesel::SqliteConnection;
@@ -12,6 +13,7 @@ use diesel_async::pooled_connection::{
 use diesel_async::sync_connection_wrapper::SyncConnectionWrapper;
 use diesel_async::{AsyncConnection, AsyncPgConnection, SimpleAsyncConnection};
 use futures_util::FutureExt;
+use patchbay_app::ports::SecretCipher;
 
 /// The SQLite connection type: diesel's sync connection run on tokio's
 /// blocking pool.
@@ -103,6 +105,10 @@ pub(crate) enum DbPool {
 #[derive(Clone)]
 pub struct Database {
     pub(crate) pool: DbPool,
+    /// Seals and opens credential secrets (set by [`Database::with_cipher`];
+    /// without it, credential writes and reads of secrets fail with
+    /// `StoreError::Backend`).
+    pub(crate) cipher: Option<Arc<dyn SecretCipher>>,
 }
 
 impl std::fmt::Debug for Database {
@@ -198,7 +204,16 @@ impl Database {
                 )
             }
         };
-        Ok(Self { pool })
+        Ok(Self { pool, cipher: None })
+    }
+
+    /// This handle with the cipher that seals and opens credential secrets
+    /// (the store seals inside its own transactions: create, replace,
+    /// environment clone, key rotation).
+    #[must_use]
+    pub fn with_cipher(mut self, cipher: Arc<dyn SecretCipher>) -> Self {
+        self.cipher = Some(cipher);
+        self
     }
 
     /// The backend this handle talks to.
@@ -323,6 +338,19 @@ pub(crate) trait BackendHooks {
     /// fresh snapshot per statement). SQLite: nothing, a transaction reads
     /// one snapshot already.
     async fn snapshot_reads(&mut self) -> crate::errors::DbResult<()>;
+
+    /// The id of the environment's credential connection `conn_id`, if any,
+    /// kept from being deleted until the transaction ends: `exclusive` (a
+    /// delete) blocks every other locker, otherwise (a resource that starts
+    /// referencing it) only deleters. PostgreSQL: `FOR UPDATE` / `FOR
+    /// SHARE`. SQLite: a plain read, `BEGIN IMMEDIATE` already serialises
+    /// writers.
+    async fn lock_credential_connection(
+        &mut self,
+        environment_id: uuid::Uuid,
+        conn_id: &str,
+        exclusive: bool,
+    ) -> crate::errors::DbResult<Option<uuid::Uuid>>;
 }
 
 impl BackendHooks for AsyncPgConnection {
@@ -385,6 +413,36 @@ impl BackendHooks for AsyncPgConnection {
             .await?;
         Ok(())
     }
+
+    // backend: postgres
+    async fn lock_credential_connection(
+        &mut self,
+        environment_id: uuid::Uuid,
+        conn_id: &str,
+        exclusive: bool,
+    ) -> crate::errors::DbResult<Option<uuid::Uuid>> {
+        use crate::schema::credential_connections as cc;
+        use diesel::prelude::*;
+        use diesel_async::RunQueryDsl;
+        let query = cc::table
+            .filter(cc::environment_id.eq(crate::types::DbUuid(environment_id)))
+            .filter(cc::conn_id.eq(conn_id))
+            .select(cc::id);
+        let id = if exclusive {
+            query
+                .for_update()
+                .first::<crate::types::DbUuid>(self)
+                .await
+                .optional()?
+        } else {
+            query
+                .for_share()
+                .first::<crate::types::DbUuid>(self)
+                .await
+                .optional()?
+        };
+        Ok(id.map(|i| i.0))
+    }
 }
 
 impl BackendHooks for SqliteConn {
@@ -413,6 +471,26 @@ impl BackendHooks for SqliteConn {
     // backend: sqlite
     async fn snapshot_reads(&mut self) -> crate::errors::DbResult<()> {
         Ok(())
+    }
+
+    // backend: sqlite
+    async fn lock_credential_connection(
+        &mut self,
+        environment_id: uuid::Uuid,
+        conn_id: &str,
+        _exclusive: bool,
+    ) -> crate::errors::DbResult<Option<uuid::Uuid>> {
+        use crate::schema::credential_connections as cc;
+        use diesel::prelude::*;
+        use diesel_async::RunQueryDsl;
+        let id = cc::table
+            .filter(cc::environment_id.eq(crate::types::DbUuid(environment_id)))
+            .filter(cc::conn_id.eq(conn_id))
+            .select(cc::id)
+            .first::<crate::types::DbUuid>(self)
+            .await
+            .optional()?;
+        Ok(id.map(|i| i.0))
     }
 }
 

@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use patchbay_app::StoreError;
-use patchbay_app::ports::{CloneReport, EnvironmentRepository};
+use patchbay_app::ports::{CloneReport, EnvironmentRepository, SecretCipher};
 use patchbay_domain::{
     CLONED_CONNECTION_STATUS, Environment, EnvironmentError, EnvironmentType, HexColor, Slug,
     check_environment_delete,
@@ -17,10 +17,11 @@ use uuid::Uuid;
 
 use crate::Database;
 use crate::db::{BackendHooks, SqliteConn, transaction, with_conn};
-use crate::errors::{DbResult, corrupt};
+use crate::credential_connections::CredentialRow;
+use crate::errors::{DbError, DbResult, corrupt};
 use crate::resource_connections::{ConnectionRow, NewConnectionRow};
 use crate::resources::{NewResourceRow, ResourceRow};
-use crate::schema::{environments, resource_connections, resources};
+use crate::schema::{credential_connections, environments, resource_connections, resources};
 use crate::types::{DbTime, DbUuid};
 
 /// An `environments` row, read and inserted as a whole.
@@ -128,6 +129,7 @@ trait EnvironmentContents {
         source: &Environment,
         target: &Environment,
         actor: Uuid,
+        cipher: Option<&dyn SecretCipher>,
     ) -> DbResult<(u64, u64, u64)>;
 }
 
@@ -149,8 +151,12 @@ macro_rules! impl_environment_contents {
                     .count()
                     .get_result(&mut *self)
                     .await?;
-                // Credential connections: count them here when they exist.
-                Ok(resources + resource_connections)
+                let credential_connections: i64 = credential_connections::table
+                    .filter(credential_connections::environment_id.eq(DbUuid(env_id)))
+                    .count()
+                    .get_result(&mut *self)
+                    .await?;
+                Ok(resources + resource_connections + credential_connections)
             }
 
             async fn copy_environment_contents(
@@ -158,6 +164,7 @@ macro_rules! impl_environment_contents {
                 source: &Environment,
                 target: &Environment,
                 actor: Uuid,
+                cipher: Option<&dyn SecretCipher>,
             ) -> DbResult<(u64, u64, u64)> {
                 // The source's resources stay as read (live, same type) until
                 // the copy commits, so the connections read next match them.
@@ -217,9 +224,41 @@ macro_rules! impl_environment_contents {
                         .await?;
                     copied_connections += 1;
                 }
-                // Credential connections (re-sealed for the new rows): copy
-                // them here when they exist.
-                Ok((new_ids.len() as u64, copied_connections, 0))
+                // Credential connections keep their conn_id, so the copied
+                // resources' `credentialConnId` names the copies. Each secret
+                // is opened and sealed anew for its new row.
+                let credential_rows: Vec<CredentialRow> = credential_connections::table
+                    .filter(credential_connections::environment_id.eq(DbUuid(source.id)))
+                    .order(credential_connections::id)
+                    .select(CredentialRow::as_select())
+                    .load(&mut *self)
+                    .await?;
+                let copied_credentials = credential_rows.len() as u64;
+                if !credential_rows.is_empty() {
+                    let cipher = cipher.ok_or_else(|| {
+                        DbError(StoreError::Backend(
+                            "no secret cipher is configured on this Database".into(),
+                        ))
+                    })?;
+                    let copies = credential_rows
+                        .iter()
+                        .map(|row| {
+                            row.copy_for(
+                                cipher,
+                                Uuid::now_v7(),
+                                target.id,
+                                target.created_at,
+                            )
+                        })
+                        .collect::<DbResult<Vec<_>>>()?;
+                    for copy in &copies {
+                        diesel::insert_into(credential_connections::table)
+                            .values(copy)
+                            .execute(&mut *self)
+                            .await?;
+                    }
+                }
+                Ok((new_ids.len() as u64, copied_connections, copied_credentials))
             }
         }
     )+};
@@ -424,7 +463,7 @@ impl EnvironmentRepository for Database {
                 .await?;
             let environment = inserted.into_domain()?;
             let (resources, resource_connections, credential_connections) = conn
-                .copy_environment_contents(&source, &environment, actor)
+                .copy_environment_contents(&source, &environment, actor, self.cipher.as_deref())
                 .await?;
             Ok(CloneReport {
                 environment,

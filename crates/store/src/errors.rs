@@ -87,6 +87,10 @@ const SQLITE_UNIQUE_INDEXES: &[(&str, &str)] = &[
         "allowed_connections.source_type, allowed_connections.target_type",
         "allowed_connections_pair_key",
     ),
+    (
+        "credential_connections.environment_id, credential_connections.conn_id",
+        "credential_connections_env_conn_id_key",
+    ),
 ];
 
 /// The index a SQLite unique-violation message stands for, if known.

@@ -4,6 +4,7 @@
 //! This crate must not know about HTTP.
 
 mod allowed_connections;
+mod credential_connections;
 mod db;
 mod environments;
 mod errors;

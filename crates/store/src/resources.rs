@@ -6,13 +6,13 @@ use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 use patchbay_app::StoreError;
-use patchbay_app::ports::{NewResource, ResourceRepository};
+use patchbay_app::ports::{CREDENTIAL_CONNECTION, NewResource, ResourceRepository};
 use patchbay_domain::{Page, Position, Resource, ResourceType};
 use uuid::Uuid;
 
 use crate::Database;
-use crate::db::{transaction, with_conn};
-use crate::errors::{DbResult, corrupt};
+use crate::db::{BackendHooks, transaction, with_conn};
+use crate::errors::{DbError, DbResult, corrupt};
 use crate::schema::{resource_connections, resources};
 use crate::types::{DbJson, DbTime, DbUuid};
 
@@ -154,6 +154,23 @@ impl ResourceChanges {
     }
 }
 
+/// Fails with `MissingReference(CREDENTIAL_CONNECTION)` unless the
+/// environment holds the credential connection `conn_id`; shares its row
+/// until the transaction ends so it cannot be deleted meanwhile.
+async fn require_credential<C: BackendHooks>(
+    conn: &mut C,
+    environment_id: Uuid,
+    conn_id: &str,
+) -> DbResult<()> {
+    match conn
+        .lock_credential_connection(environment_id, conn_id, false)
+        .await?
+    {
+        Some(_) => Ok(()),
+        None => Err(StoreError::MissingReference(CREDENTIAL_CONNECTION.to_owned()).into()),
+    }
+}
+
 /// A stored resource type, parsed by the domain.
 pub(crate) fn parse_resource_type(stored: &str) -> DbResult<ResourceType> {
     ResourceType::parse(stored).map_err(|e| corrupt("resource type", e))
@@ -164,13 +181,25 @@ impl ResourceRepository for Database {
     async fn create_resource(&self, new: NewResource) -> Result<Resource, StoreError> {
         let row = NewResourceRow::from_new(&new);
         let result: DbResult<Resource> = async {
-            let inserted: ResourceRow = with_conn!(self, |conn| {
-                diesel::insert_into(resources::table)
-                    .values(&row)
-                    .returning(ResourceRow::as_returning())
-                    .get_result(conn)
-                    .await?
-            });
+            let inserted: ResourceRow = match &new.credential_conn_id {
+                None => with_conn!(self, |conn| {
+                    diesel::insert_into(resources::table)
+                        .values(&row)
+                        .returning(ResourceRow::as_returning())
+                        .get_result(conn)
+                        .await?
+                }),
+                // The credential connection must exist, and stay until this
+                // insert commits (a concurrent delete waits, then sees it).
+                Some(conn_id) => transaction!(self, |conn| {
+                    require_credential(conn, new.environment_id, conn_id).await?;
+                    Ok::<_, DbError>(diesel::insert_into(resources::table)
+                        .values(&row)
+                        .returning(ResourceRow::as_returning())
+                        .get_result(conn)
+                        .await?)
+                })?,
+            };
             inserted.into_domain()
         }
         .await;
@@ -248,8 +277,11 @@ impl ResourceRepository for Database {
     async fn update_resource(&self, resource: Resource) -> Result<Resource, StoreError> {
         let changes = ResourceChanges::from_domain(&resource);
         let result: DbResult<Resource> = async {
-            let row: Option<ResourceRow> = with_conn!(self, |conn| {
-                diesel::update(
+            let row: Option<ResourceRow> = transaction!(self, |conn| {
+                if let Some(conn_id) = &resource.credential_conn_id {
+                    require_credential(conn, resource.environment_id, conn_id).await?;
+                }
+                Ok::<_, DbError>(diesel::update(
                     resources::table
                         .filter(resources::id.eq(resource.id))
                         .filter(resources::environment_id.eq(DbUuid(resource.environment_id)))
@@ -259,8 +291,8 @@ impl ResourceRepository for Database {
                 .returning(ResourceRow::as_returning())
                 .get_result(conn)
                 .await
-                .optional()?
-            });
+                .optional()?)
+            })?;
             row.ok_or(StoreError::NotFound)?.into_domain()
         }
         .await;

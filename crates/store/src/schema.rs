@@ -145,12 +145,40 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::types::sql::*;
+
+    credential_connections (id) {
+        id -> PortableUuid,
+        environment_id -> PortableUuid,
+        conn_id -> Text,
+        #[sql_name = "type"]
+        conn_type -> Text,
+        host -> Nullable<Text>,
+        port -> Nullable<Integer>,
+        #[sql_name = "schema"]
+        schema_name -> Nullable<Text>,
+        login -> Nullable<Text>,
+        description -> Nullable<Text>,
+        password_key_id -> Nullable<Text>,
+        password_sealed -> Nullable<Text>,
+        extra_key_id -> Nullable<Text>,
+        extra_sealed -> Nullable<Text>,
+        /// `{at, success, reason, driver}` of the last connectivity test.
+        last_test -> Nullable<PortableJson>,
+        created_at -> PortableTimestamp,
+        updated_at -> PortableTimestamp,
+    }
+}
+
 diesel::joinable!(project_members -> projects (project_id));
 diesel::joinable!(project_members -> users (user_id));
 diesel::joinable!(invites -> projects (project_id));
 diesel::joinable!(environments -> projects (project_id));
 diesel::joinable!(resources -> projects (project_id));
 diesel::joinable!(resources -> environments (environment_id));
+diesel::joinable!(credential_connections -> environments (environment_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     users,
@@ -161,4 +189,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     resources,
     resource_connections,
     allowed_connections,
+    credential_connections,
 );

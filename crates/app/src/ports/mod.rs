@@ -4,7 +4,7 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, SubsecRound, Utc};
-use patchbay_domain::{CredentialType, Email, User};
+use patchbay_domain::{Email, User};
 use uuid::Uuid;
 
 use crate::error::StoreError;
@@ -120,77 +120,6 @@ pub trait PasswordHasher: Send + Sync {
     async fn verify(&self, password: String, hash: String) -> bool;
 }
 
-/// What the connectivity tester is asked to reach. Secrets are already
-/// decrypted here and must never be logged by an implementation.
-#[derive(Clone, PartialEq, Eq)]
-pub struct ProbeRequest {
-    pub conn_type: CredentialType,
-    pub host: Option<String>,
-    pub port: Option<u16>,
-    pub schema: Option<String>,
-    pub login: Option<String>,
-    pub password: Option<String>,
-    pub extra: Option<String>,
-}
-
-impl std::fmt::Debug for ProbeRequest {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ProbeRequest")
-            .field("conn_type", &self.conn_type)
-            .field("host", &self.host)
-            .field("port", &self.port)
-            .field("schema", &self.schema)
-            .field("login", &self.login)
-            .field("password", &self.password.as_ref().map(|_| "[redacted]"))
-            .field("extra", &self.extra.as_ref().map(|_| "[redacted]"))
-            .finish()
-    }
-}
-
-/// Why a probe failed, coarsely; details go to the server log only.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ProbeFailure {
-    Timeout,
-    Refused,
-    Dns,
-    Auth,
-    Tls,
-    Protocol,
-    Blocked,
-}
-
-impl ProbeFailure {
-    #[must_use]
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            Self::Timeout => "timeout",
-            Self::Refused => "refused",
-            Self::Dns => "dns",
-            Self::Auth => "auth",
-            Self::Tls => "tls",
-            Self::Protocol => "protocol",
-            Self::Blocked => "blocked",
-        }
-    }
-}
-
-/// The result of one connectivity test.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ProbeOutcome {
-    Connected { driver: &'static str },
-    Failed { reason: ProbeFailure },
-}
-
-/// Tests that a credential connection's peer is reachable (and, where the
-/// type has a protocol, that the credentials work).
-#[cfg_attr(any(test, feature = "mock"), mockall::automock)]
-#[async_trait]
-pub trait ConnectivityTester: Send + Sync {
-    /// Runs one test within the tester's own time budget. Never panics and
-    /// never returns secrets in the outcome.
-    async fn test(&self, request: ProbeRequest) -> ProbeOutcome;
-}
-
 mod tenancy;
 pub use tenancy::*;
 
@@ -219,3 +148,12 @@ pub trait FileStore: Send + Sync {
 
 mod canvas;
 pub use canvas::*;
+
+mod secrets;
+pub use secrets::*;
+
+mod connectivity;
+pub use connectivity::*;
+
+mod credential_connections;
+pub use credential_connections::*;

@@ -1,0 +1,585 @@
+//! Credential-connection use cases (seed 003, SPEC §8): the type catalogue,
+//! list, get (secrets masked by role), create, replace, delete (guarded by
+//! the resources that reference the connection), used-by, and the
+//! connectivity test of a stored or an unsaved connection. Field rules are
+//! the domain's; sealing is the store's; probing is the tester port's.
+//! Secrets travel as [`SecretString`] and are never logged.
+
+use std::sync::Arc;
+
+use patchbay_domain::{
+    Action, ConnId, ConnectionTestResult, CredentialConnection, CredentialError, CredentialField,
+    CredentialType, Page, Port, Role, check_credential_delete, check_extra, check_fields,
+    keeps_password, mask_extra, parse_credential_text, unmask_extra,
+};
+
+use crate::access::EnvironmentAccess;
+use crate::error::{AppError, StoreError};
+use crate::ports::{
+    CREDENTIAL_CONN_ID, Clock, ConnectivityTester, CredentialConnectionChanges,
+    CredentialConnectionRepository, CredentialDeletion, ExposeSecret, IdGenerator,
+    NewCredentialConnection, OpenedSecrets, ProbeFailure, ProbeOutcome, ProbeRequest,
+    ResourceRef, SecretString, SecretUpdate,
+};
+use crate::projects::parse_description;
+
+/// The answer `POST …/test` gives when a test fails (seed 003); the detail
+/// goes to the server log only.
+pub const TEST_FAILED_MESSAGE: &str = "connection test failed -- check server logs for details";
+
+/// `POST …/connections` input, unvalidated. `port` is taken as any integer
+/// so that 0, negatives and 65536 get the port rule's message.
+#[derive(Debug, Default)]
+pub struct CreateCredentialInput {
+    pub conn_id: String,
+    pub conn_type: String,
+    pub host: Option<String>,
+    pub port: Option<i64>,
+    pub schema: Option<String>,
+    pub login: Option<String>,
+    pub password: Option<SecretString>,
+    /// A string holding a JSON object.
+    pub extra: Option<SecretString>,
+    pub description: Option<String>,
+}
+
+/// `PUT …/connections/:conn_id` input: the whole record. `password` and
+/// `extra` are tri-state (`None` omitted, `Some(None)` null).
+#[derive(Debug, Default)]
+pub struct ReplaceCredentialInput {
+    /// Optional; when given it must equal the path's.
+    pub conn_id: Option<String>,
+    pub conn_type: String,
+    pub host: Option<String>,
+    pub port: Option<i64>,
+    pub schema: Option<String>,
+    pub login: Option<String>,
+    pub password: Option<Option<SecretString>>,
+    pub extra: Option<Option<SecretString>>,
+    pub description: Option<String>,
+}
+
+/// A connection as `GET …/connections/:conn_id` shows it: `extra` opened,
+/// masked for viewers.
+#[derive(Debug)]
+pub struct CredentialView {
+    pub connection: CredentialConnection,
+    /// The `extra` text: in full for members and above, with the values of
+    /// sensitive-looking keys masked for viewers; `None` when none is stored.
+    pub extra: Option<String>,
+}
+
+/// The outcome of `POST …/test`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TestOutcome {
+    /// Connected, through `driver`.
+    Connected { driver: &'static str },
+    /// Failed, with a coarse reason.
+    Failed { reason: ProbeFailure },
+}
+
+/// Credential-connection use cases.
+#[derive(Clone)]
+pub struct CredentialConnectionService {
+    connections: Arc<dyn CredentialConnectionRepository>,
+    tester: Arc<dyn ConnectivityTester>,
+    clock: Arc<dyn Clock>,
+    ids: Arc<dyn IdGenerator>,
+}
+
+impl std::fmt::Debug for CredentialConnectionService {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CredentialConnectionService")
+            .finish_non_exhaustive()
+    }
+}
+
+fn not_found(conn_id: &str) -> AppError {
+    AppError::not_found(format!(
+        "Credential connection '{conn_id}' not found in this environment"
+    ))
+}
+
+/// Parses a `conn_id` from a path: a malformed one names nothing (404), as
+/// an unknown slug does elsewhere, without asking the store.
+fn path_conn_id(raw: &str) -> Result<ConnId, AppError> {
+    ConnId::parse(raw).map_err(|_| not_found(raw))
+}
+
+fn invalid(e: CredentialError) -> AppError {
+    match e {
+        CredentialError::Value(v) => AppError::from(v),
+        other => AppError::from(other),
+    }
+}
+
+/// The validated plain fields of a create or replace body.
+struct PlainFields {
+    conn_type: CredentialType,
+    host: Option<String>,
+    port: Option<Port>,
+    schema: Option<String>,
+    login: Option<String>,
+    description: Option<String>,
+}
+
+fn parse_plain(
+    conn_type: &str,
+    host: Option<String>,
+    port: Option<i64>,
+    schema: Option<String>,
+    login: Option<String>,
+    description: Option<String>,
+) -> Result<PlainFields, AppError> {
+    let conn_type = CredentialType::parse(conn_type).map_err(|e| AppError::invalid_field("type", e))?;
+    let text = |field: CredentialField, v: Option<String>| {
+        parse_credential_text(field, v.as_deref())
+            .map_err(|e| AppError::invalid_field(field.as_str(), e))
+    };
+    Ok(PlainFields {
+        conn_type,
+        host: text(CredentialField::Host, host)?,
+        port: port
+            .map(Port::new)
+            .transpose()
+            .map_err(|e| AppError::invalid_field("port", e))?,
+        schema: text(CredentialField::Schema, schema)?,
+        login: text(CredentialField::Login, login)?,
+        description: parse_description("description", description)?,
+    })
+}
+
+/// Checks that the type uses every field given (in the catalogue's order,
+/// so the first unused field is named).
+fn check_present(
+    plain: &PlainFields,
+    password_given: bool,
+    extra_given: bool,
+) -> Result<(), AppError> {
+    let present = [
+        (CredentialField::Host, plain.host.is_some()),
+        (CredentialField::Port, plain.port.is_some()),
+        (CredentialField::Schema, plain.schema.is_some()),
+        (CredentialField::Login, plain.login.is_some()),
+        (CredentialField::Password, password_given),
+        (CredentialField::Extra, extra_given),
+    ];
+    check_fields(
+        plain.conn_type,
+        present.into_iter().filter(|(_, given)| *given).map(|(f, _)| f),
+    )
+    .map_err(invalid)
+}
+
+fn check_extra_secret(extra: &SecretString) -> Result<(), AppError> {
+    check_extra(extra.expose_secret()).map_err(invalid)
+}
+
+fn conflict(conn_id: &ConnId, err: StoreError) -> AppError {
+    match err {
+        StoreError::Conflict(c) if c == CREDENTIAL_CONN_ID => AppError::conflict(format!(
+            "A credential connection with conn_id '{conn_id}' already exists in this environment"
+        )),
+        StoreError::NotFound => not_found(conn_id.as_str()),
+        other => other.into(),
+    }
+}
+
+impl CredentialConnectionService {
+    #[must_use]
+    pub fn new(
+        connections: Arc<dyn CredentialConnectionRepository>,
+        tester: Arc<dyn ConnectivityTester>,
+        clock: Arc<dyn Clock>,
+        ids: Arc<dyn IdGenerator>,
+    ) -> Self {
+        Self {
+            connections,
+            tester,
+            clock,
+            ids,
+        }
+    }
+
+    /// The seven connection types with their labels and fields, in seed
+    /// 003's order (`GET /api/connection-types`).
+    #[must_use]
+    pub fn types() -> &'static [CredentialType] {
+        CredentialType::ALL
+    }
+
+    /// The environment's connections (no secret is opened).
+    ///
+    /// # Errors
+    /// 403 (role); 503/500 on store failures.
+    pub async fn list(
+        &self,
+        access: &EnvironmentAccess,
+        page: Page,
+    ) -> Result<(Vec<CredentialConnection>, i64), AppError> {
+        access.role.require(Action::ViewCredentials)?;
+        Ok(self
+            .connections
+            .list_credential_connections(access.environment.id, page)
+            .await?)
+    }
+
+    /// One connection with `extra` opened (masked for viewers).
+    ///
+    /// # Errors
+    /// 403; 404; 500 when a sealed value fails to open (logged with the row
+    /// and key id).
+    pub async fn get(
+        &self,
+        access: &EnvironmentAccess,
+        conn_id: &str,
+    ) -> Result<CredentialView, AppError> {
+        access.role.require(Action::ViewCredentials)?;
+        let id = path_conn_id(conn_id)?;
+        let (connection, secrets) = self
+            .connections
+            .open_credential_connection(access.environment.id, &id)
+            .await?
+            .ok_or_else(|| not_found(conn_id))?;
+        let extra = secrets.extra.map(|e| {
+            if access.role == Role::Viewer {
+                mask_extra(e.expose_secret())
+            } else {
+                e.expose_secret().to_owned()
+            }
+        });
+        Ok(CredentialView { connection, extra })
+    }
+
+    /// Creates a connection; its secrets are sealed by the store.
+    ///
+    /// # Errors
+    /// 400 naming the invalid or unused field; 403; 409 duplicate conn_id.
+    pub async fn create(
+        &self,
+        access: &EnvironmentAccess,
+        input: CreateCredentialInput,
+    ) -> Result<CredentialConnection, AppError> {
+        access.role.require(Action::WriteCredentials)?;
+        let new = self.validate_new(access, input)?;
+        let conn_id = new.conn_id.clone();
+        let created = self
+            .connections
+            .create_credential_connection(new)
+            .await
+            .map_err(|e| conflict(&conn_id, e))?;
+        tracing::info!(
+            actor = %access.user.id,
+            project = %access.project.id,
+            environment = %access.environment.id,
+            conn_id = %created.conn_id,
+            conn_type = %created.conn_type,
+            "credential connection created"
+        );
+        Ok(created)
+    }
+
+    fn validate_new(
+        &self,
+        access: &EnvironmentAccess,
+        input: CreateCredentialInput,
+    ) -> Result<NewCredentialConnection, AppError> {
+        let conn_id =
+            ConnId::parse(&input.conn_id).map_err(|e| AppError::invalid_field("conn_id", e))?;
+        let plain = parse_plain(
+            &input.conn_type,
+            input.host,
+            input.port,
+            input.schema,
+            input.login,
+            input.description,
+        )?;
+        let password = input
+            .password
+            .filter(|p| !keeps_password(p.expose_secret()));
+        if let Some(extra) = &input.extra {
+            check_extra_secret(extra)?;
+        }
+        check_present(&plain, password.is_some(), input.extra.is_some())?;
+        Ok(NewCredentialConnection {
+            id: self.ids.new_id(),
+            environment_id: access.environment.id,
+            conn_id,
+            conn_type: plain.conn_type,
+            host: plain.host,
+            port: plain.port,
+            schema: plain.schema,
+            login: plain.login,
+            description: plain.description,
+            password,
+            extra: input.extra,
+            now: self.clock.now(),
+        })
+    }
+
+    /// Replaces a connection (seed 003 `PUT`): plain fields as sent;
+    /// `password` omitted, `"********"` or `""` keeps the stored one, `null`
+    /// clears it; `extra` omitted keeps it, `null` clears it, and a
+    /// sensitive key sent as `"********"` keeps its stored value. Secrets the
+    /// (new) type does not use are dropped.
+    ///
+    /// # Errors
+    /// 400 invalid or unused field, a changed `conn_id`; 403; 404.
+    pub async fn replace(
+        &self,
+        access: &EnvironmentAccess,
+        conn_id: &str,
+        input: ReplaceCredentialInput,
+    ) -> Result<CredentialConnection, AppError> {
+        access.role.require(Action::WriteCredentials)?;
+        let id = path_conn_id(conn_id)?;
+        if let Some(body_id) = &input.conn_id
+            && body_id != id.as_str()
+        {
+            return Err(AppError::invalid_field(
+                "conn_id",
+                "it cannot be changed (create a new connection and move the references instead)",
+            ));
+        }
+        let plain = parse_plain(
+            &input.conn_type,
+            input.host,
+            input.port,
+            input.schema,
+            input.login,
+            input.description,
+        )?;
+        let mut password = match input.password {
+            None => SecretUpdate::Keep,
+            Some(None) => SecretUpdate::Clear,
+            Some(Some(p)) if keeps_password(p.expose_secret()) => SecretUpdate::Keep,
+            Some(Some(p)) => SecretUpdate::Set(p),
+        };
+        let mut extra = match input.extra {
+            None => SecretUpdate::Keep,
+            Some(None) => SecretUpdate::Clear,
+            Some(Some(e)) => {
+                check_extra_secret(&e)?;
+                SecretUpdate::Set(e)
+            }
+        };
+        check_present(
+            &plain,
+            matches!(password, SecretUpdate::Set(_)),
+            matches!(extra, SecretUpdate::Set(_)),
+        )?;
+        if !plain.conn_type.accepts(CredentialField::Password) {
+            password = SecretUpdate::Clear;
+        }
+        if !plain.conn_type.accepts(CredentialField::Extra) {
+            extra = SecretUpdate::Clear;
+        }
+        // A sensitive key sent back masked keeps its stored value.
+        if let SecretUpdate::Set(new) = &extra
+            && new.expose_secret().contains(patchbay_domain::PASSWORD_MASK)
+        {
+            let stored = self
+                .connections
+                .open_credential_connection(access.environment.id, &id)
+                .await?
+                .ok_or_else(|| not_found(conn_id))?
+                .1
+                .extra;
+            if let Some(stored) = stored {
+                extra = SecretUpdate::Set(SecretString::from(unmask_extra(
+                    new.expose_secret(),
+                    stored.expose_secret(),
+                )));
+            }
+        }
+        let changes = CredentialConnectionChanges {
+            conn_type: plain.conn_type,
+            host: plain.host,
+            port: plain.port,
+            schema: plain.schema,
+            login: plain.login,
+            description: plain.description,
+            password,
+            extra,
+            now: self.clock.now(),
+        };
+        let updated = self
+            .connections
+            .update_credential_connection(access.environment.id, &id, changes)
+            .await
+            .map_err(|e| conflict(&id, e))?;
+        tracing::info!(
+            actor = %access.user.id,
+            project = %access.project.id,
+            environment = %access.environment.id,
+            conn_id = %updated.conn_id,
+            "credential connection updated"
+        );
+        Ok(updated)
+    }
+
+    /// Deletes a connection. Live resources that reference it make it a 409
+    /// listing their ids, unless `force` (which clears their
+    /// `credentialConnId`).
+    ///
+    /// # Errors
+    /// 403; 404; 409 in use.
+    pub async fn delete(
+        &self,
+        access: &EnvironmentAccess,
+        conn_id: &str,
+        force: bool,
+    ) -> Result<(), AppError> {
+        access.role.require(Action::WriteCredentials)?;
+        let id = path_conn_id(conn_id)?;
+        match self
+            .connections
+            .delete_credential_connection(access.environment.id, &id, force)
+            .await
+            .map_err(|e| conflict(&id, e))?
+        {
+            CredentialDeletion::InUse(ids) => {
+                check_credential_delete(&ids, force).map_err(AppError::from)?;
+                // The store refuses only without force; with force this is a
+                // store bug.
+                Err(AppError::internal(
+                    "the store refused a forced credential delete",
+                ))
+            }
+            CredentialDeletion::Deleted { cleared } => {
+                tracing::info!(
+                    actor = %access.user.id,
+                    project = %access.project.id,
+                    environment = %access.environment.id,
+                    conn_id = %id,
+                    cleared_references = cleared,
+                    "credential connection deleted"
+                );
+                Ok(())
+            }
+        }
+    }
+
+    /// The live resources that reference the connection.
+    ///
+    /// # Errors
+    /// 403; 404 when the connection does not exist.
+    pub async fn used_by(
+        &self,
+        access: &EnvironmentAccess,
+        conn_id: &str,
+    ) -> Result<Vec<ResourceRef>, AppError> {
+        access.role.require(Action::ViewCredentials)?;
+        let id = path_conn_id(conn_id)?;
+        self.connections
+            .find_credential_connection(access.environment.id, &id)
+            .await?
+            .ok_or_else(|| not_found(conn_id))?;
+        Ok(self
+            .connections
+            .credential_connection_users(access.environment.id, &id)
+            .await?)
+    }
+
+    /// Tests a stored connection and records the outcome on it.
+    ///
+    /// # Errors
+    /// 403; 404; 500 when a sealed value fails to open (no test runs).
+    pub async fn test(
+        &self,
+        access: &EnvironmentAccess,
+        conn_id: &str,
+    ) -> Result<TestOutcome, AppError> {
+        access.role.require(Action::TestCredentials)?;
+        let id = path_conn_id(conn_id)?;
+        let (connection, secrets) = self
+            .connections
+            .open_credential_connection(access.environment.id, &id)
+            .await?
+            .ok_or_else(|| not_found(conn_id))?;
+        let request = probe_request(&connection, secrets);
+        let outcome = self.tester.test(request).await;
+        let (result, answer) = match outcome {
+            ProbeOutcome::Connected { driver } => (
+                ConnectionTestResult {
+                    at: self.clock.now(),
+                    success: true,
+                    reason: None,
+                    driver: driver.to_owned(),
+                },
+                TestOutcome::Connected { driver },
+            ),
+            ProbeOutcome::Failed { reason, driver } => (
+                ConnectionTestResult {
+                    at: self.clock.now(),
+                    success: false,
+                    reason: Some(reason.as_str().to_owned()),
+                    driver: driver.to_owned(),
+                },
+                TestOutcome::Failed { reason },
+            ),
+        };
+        tracing::info!(
+            actor = %access.user.id,
+            project = %access.project.id,
+            environment = %access.environment.id,
+            conn_id = %connection.conn_id,
+            success = result.success,
+            reason = result.reason.as_deref().unwrap_or(""),
+            driver = %result.driver,
+            "credential connection tested"
+        );
+        self.connections
+            .record_credential_test(connection.id, result)
+            .await?;
+        Ok(answer)
+    }
+
+    /// Tests a connection described by a create body, without storing
+    /// anything (`POST …/connections/test`).
+    ///
+    /// # Errors
+    /// 400 as for create; 403.
+    pub async fn test_unsaved(
+        &self,
+        access: &EnvironmentAccess,
+        input: CreateCredentialInput,
+    ) -> Result<TestOutcome, AppError> {
+        access.role.require(Action::TestCredentials)?;
+        let new = self.validate_new(access, input)?;
+        let request = ProbeRequest {
+            conn_type: new.conn_type,
+            host: new.host,
+            port: new.port.map(Port::get),
+            schema: new.schema,
+            login: new.login,
+            password: new.password,
+            extra: new.extra,
+        };
+        let outcome = self.tester.test(request).await;
+        tracing::info!(
+            actor = %access.user.id,
+            project = %access.project.id,
+            environment = %access.environment.id,
+            conn_id = %new.conn_id,
+            outcome = ?outcome,
+            "unsaved credential connection tested"
+        );
+        Ok(match outcome {
+            ProbeOutcome::Connected { driver } => TestOutcome::Connected { driver },
+            ProbeOutcome::Failed { reason, .. } => TestOutcome::Failed { reason },
+        })
+    }
+}
+
+fn probe_request(connection: &CredentialConnection, secrets: OpenedSecrets) -> ProbeRequest {
+    ProbeRequest {
+        conn_type: connection.conn_type,
+        host: connection.host.clone(),
+        port: connection.port.map(Port::get),
+        schema: connection.schema.clone(),
+        login: connection.login.clone(),
+        password: secrets.password,
+        extra: secrets.extra,
+    }
+}

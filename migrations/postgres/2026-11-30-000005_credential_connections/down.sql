@@ -1,0 +1,2 @@
+DROP INDEX resources_env_credential_idx;
+DROP TABLE credential_connections;
