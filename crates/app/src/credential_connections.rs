@@ -18,8 +18,8 @@ use crate::error::{AppError, StoreError};
 use crate::ports::{
     CREDENTIAL_CONN_ID, Clock, ConnectivityTester, CredentialConnectionChanges,
     CredentialConnectionRepository, CredentialDeletion, ExposeSecret, IdGenerator,
-    NewCredentialConnection, OpenedSecrets, ProbeFailure, ProbeOutcome, ProbeRequest,
-    ResourceRef, SecretString, SecretUpdate,
+    NewCredentialConnection, OpenedSecrets, ProbeFailure, ProbeOutcome, ProbeRequest, ResourceRef,
+    SecretString, SecretUpdate,
 };
 use crate::projects::parse_description;
 
@@ -131,7 +131,8 @@ fn parse_plain(
     login: Option<String>,
     description: Option<String>,
 ) -> Result<PlainFields, AppError> {
-    let conn_type = CredentialType::parse(conn_type).map_err(|e| AppError::invalid_field("type", e))?;
+    let conn_type =
+        CredentialType::parse(conn_type).map_err(|e| AppError::invalid_field("type", e))?;
     let text = |field: CredentialField, v: Option<String>| {
         parse_credential_text(field, v.as_deref())
             .map_err(|e| AppError::invalid_field(field.as_str(), e))
@@ -166,7 +167,10 @@ fn check_present(
     ];
     check_fields(
         plain.conn_type,
-        present.into_iter().filter(|(_, given)| *given).map(|(f, _)| f),
+        present
+            .into_iter()
+            .filter(|(_, given)| *given)
+            .map(|(f, _)| f),
     )
     .map_err(invalid)
 }
@@ -259,10 +263,11 @@ impl CredentialConnectionService {
         &self,
         access: &EnvironmentAccess,
         input: CreateCredentialInput,
-    ) -> Result<CredentialConnection, AppError> {
+    ) -> Result<CredentialView, AppError> {
         access.role.require(Action::WriteCredentials)?;
         let new = self.validate_new(access, input)?;
         let conn_id = new.conn_id.clone();
+        let extra = new.extra.as_ref().map(|e| e.expose_secret().to_owned());
         let created = self
             .connections
             .create_credential_connection(new)
@@ -276,7 +281,10 @@ impl CredentialConnectionService {
             conn_type = %created.conn_type,
             "credential connection created"
         );
-        Ok(created)
+        Ok(CredentialView {
+            connection: created,
+            extra,
+        })
     }
 
     fn validate_new(
@@ -330,7 +338,7 @@ impl CredentialConnectionService {
         access: &EnvironmentAccess,
         conn_id: &str,
         input: ReplaceCredentialInput,
-    ) -> Result<CredentialConnection, AppError> {
+    ) -> Result<CredentialView, AppError> {
         access.role.require(Action::WriteCredentials)?;
         let id = path_conn_id(conn_id)?;
         if let Some(body_id) = &input.conn_id
@@ -371,9 +379,6 @@ impl CredentialConnectionService {
         if !plain.conn_type.accepts(CredentialField::Password) {
             password = SecretUpdate::Clear;
         }
-        if !plain.conn_type.accepts(CredentialField::Extra) {
-            extra = SecretUpdate::Clear;
-        }
         // A sensitive key sent back masked keeps its stored value.
         if let SecretUpdate::Set(new) = &extra
             && new.expose_secret().contains(patchbay_domain::PASSWORD_MASK)
@@ -392,6 +397,11 @@ impl CredentialConnectionService {
                 )));
             }
         }
+        let keep_extra = matches!(extra, SecretUpdate::Keep);
+        let sent_extra = match &extra {
+            SecretUpdate::Set(e) => Some(e.expose_secret().to_owned()),
+            _ => None,
+        };
         let changes = CredentialConnectionChanges {
             conn_type: plain.conn_type,
             host: plain.host,
@@ -415,7 +425,14 @@ impl CredentialConnectionService {
             conn_id = %updated.conn_id,
             "credential connection updated"
         );
-        Ok(updated)
+        if keep_extra {
+            // The stored extra, as a member sees it.
+            return self.get(access, conn_id).await;
+        }
+        Ok(CredentialView {
+            connection: updated,
+            extra: sent_extra,
+        })
     }
 
     /// Deletes a connection. Live resources that reference it make it a 409

@@ -14,6 +14,7 @@ pub mod ports;
 pub mod projects;
 pub mod resource_connections;
 pub mod resources;
+pub mod secrets;
 pub mod security;
 #[cfg(test)]
 pub(crate) mod test_support;

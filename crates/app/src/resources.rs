@@ -12,7 +12,9 @@ use patchbay_domain::{
 
 use crate::access::EnvironmentAccess;
 use crate::error::{AppError, StoreError};
-use crate::ports::{Clock, NewResource, ResourceRepository, canvas_constraint};
+use crate::ports::{
+    CREDENTIAL_CONNECTION, Clock, NewResource, ResourceRepository, canvas_constraint,
+};
 
 /// The status a new resource starts in.
 pub const INITIAL_RESOURCE_STATUS: &str = "active";
@@ -99,6 +101,9 @@ fn parse_config(v: Option<serde_json::Value>) -> Result<serde_json::Value, AppEr
 /// type 409.
 fn name_conflict(resource_type: ResourceType, name: &str, err: StoreError) -> AppError {
     match err {
+        StoreError::MissingReference(c) if c == CREDENTIAL_CONNECTION => AppError::not_found(
+            "credentialConnId: no credential connection with this conn_id in this environment",
+        ),
         StoreError::Conflict(c) if c == canvas_constraint::RESOURCE_NAME => {
             if resource_type == ResourceType::Subdomain {
                 AppError::bad_request(format!(

@@ -104,10 +104,9 @@ impl SecretCipher for XChaChaCipher {
     /// Seals under the active key with a fresh random nonce.
     ///
     /// # Errors
-    /// [`CipherError::Malformed`] when the value cannot be sealed: the OS
+    /// [`CipherError::Internal`] when the value cannot be sealed: the OS
     /// random source failed, or the plaintext is beyond the AEAD's length
-    /// limit (about 256 GiB). Neither happens in practice; the port has no
-    /// better-named variant for them.
+    /// limit (about 256 GiB). Neither happens in practice.
     fn seal(
         &self,
         plaintext: &SecretString,
@@ -119,7 +118,7 @@ impl SecretCipher for XChaChaCipher {
         let mut nonce = [0u8; NONCE_LEN];
         OsRng
             .try_fill_bytes(&mut nonce)
-            .map_err(|_| CipherError::Malformed)?;
+            .map_err(|e| CipherError::Internal(format!("OS random source: {e}")))?;
 
         // Room for the tag up front, so the buffer never reallocates and
         // leaves an unwiped copy of the plaintext behind.
@@ -132,7 +131,7 @@ impl SecretCipher for XChaChaCipher {
                 associated_data(context).as_bytes(),
                 &mut sealed[NONCE_LEN..],
             )
-            .map_err(|_| CipherError::Malformed)?;
+            .map_err(|_| CipherError::Internal("the AEAD refused the plaintext".into()))?;
         sealed.extend_from_slice(&tag);
 
         Ok(SealedSecret {
@@ -194,6 +193,10 @@ impl SecretCipher for XChaChaCipher {
 
     fn has_key(&self, key_id: &str) -> bool {
         self.ring.contains(key_id)
+    }
+
+    fn key_ids(&self) -> Vec<String> {
+        self.ring.key_ids().map(str::to_owned).collect()
     }
 }
 

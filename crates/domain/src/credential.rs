@@ -309,9 +309,7 @@ impl CredentialError {
             Self::FieldNotUsed { .. }
             | Self::ExtraNotJsonObject
             | Self::ExtraTooLarge { .. }
-            | Self::Value(_) => {
-                ErrorKind::Invalid
-            }
+            | Self::Value(_) => ErrorKind::Invalid,
             Self::InUse { .. } => ErrorKind::Conflict,
         }
     }
@@ -325,6 +323,13 @@ impl DomainError for CredentialError {
 
 /// Checks that `conn_type` uses every field in `present`.
 ///
+/// `extra` is accepted by every type: it is the bag of driver options
+/// (`sslmode`, a pinned host key, a request path), and seed 003's own create
+/// example sends `"extra": "{\"sslmode\": \"require\"}"` with a `postgres`
+/// connection, whose catalogue entry does not list it. The catalogue
+/// ([`CredentialType::fields`]) keeps the seed's lists, which name the form
+/// fields a client shows.
+///
 /// Pass the fields in [`CredentialField::ALL`] order for a stable answer.
 ///
 /// # Errors
@@ -333,7 +338,10 @@ pub fn check_fields(
     conn_type: CredentialType,
     present: impl IntoIterator<Item = CredentialField>,
 ) -> Result<(), CredentialError> {
-    match present.into_iter().find(|field| !conn_type.accepts(*field)) {
+    match present
+        .into_iter()
+        .find(|field| *field != CredentialField::Extra && !conn_type.accepts(*field))
+    {
         Some(field) => Err(CredentialError::FieldNotUsed { field, conn_type }),
         None => Ok(()),
     }
@@ -363,8 +371,14 @@ pub fn check_extra(extra: &str) -> Result<(), CredentialError> {
 
 /// Key-name fragments that mark a value of `extra` as sensitive
 /// (case-insensitive substrings): viewers see such values masked.
-pub const SENSITIVE_KEY_FRAGMENTS: &[&str] =
-    &["password", "secret", "token", "key", "credential", "private"];
+pub const SENSITIVE_KEY_FRAGMENTS: &[&str] = &[
+    "password",
+    "secret",
+    "token",
+    "key",
+    "credential",
+    "private",
+];
 
 /// Whether an `extra` key looks like it holds a secret (`password`,
 /// `secret_access_key`, `apiToken`, `private_key`…): any of
@@ -747,6 +761,14 @@ mod tests {
             .is_ok()
         );
         assert!(check_fields(CredentialType::S3, []).is_ok());
+        // Seed 003's create example: a postgres connection with extra.
+        assert!(check_fields(CredentialType::Postgres, [F::Host, F::Port, F::Extra]).is_ok());
+        assert!(check_fields(CredentialType::Sqlite, [F::Host, F::Extra]).is_ok());
+        let err = check_fields(CredentialType::S3, [F::Extra, F::Password]).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "field 'password' is not used by connection type 's3'"
+        );
         let err = "oracle".parse::<CredentialType>().unwrap_err().to_string();
         assert_eq!(
             err,

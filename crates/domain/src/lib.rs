@@ -35,9 +35,10 @@ pub mod user;
 pub use color::HexColor;
 pub use credential::{
     ConnId, ConnectionTestResult, CredentialConnection, CredentialError, CredentialField,
-    CredentialType, ExtraUpdate, MAX_EXTRA_BYTES, PASSWORD_MASK, PasswordUpdate, Port,
-    SENSITIVE_KEY_FRAGMENTS, check_credential_delete, check_extra, check_fields,
-    is_sensitive_key, keeps_password, mask_extra, parse_credential_text, MAX_CREDENTIAL_TEXT_CHARS, mask_for_get, mask_for_list, unmask_extra,
+    CredentialType, ExtraUpdate, MAX_CREDENTIAL_TEXT_CHARS, MAX_EXTRA_BYTES, PASSWORD_MASK,
+    PasswordUpdate, Port, SENSITIVE_KEY_FRAGMENTS, check_credential_delete, check_extra,
+    check_fields, is_sensitive_key, keeps_password, mask_extra, mask_for_get, mask_for_list,
+    parse_credential_text, unmask_extra,
 };
 pub use environment::{
     CLONED_CONNECTION_STATUS, DEFAULT_ENVIRONMENT_NAME, Environment, EnvironmentError,

@@ -81,6 +81,13 @@ impl ResponseError for ApiError {
 
 /// The default service: no route matched.
 pub(crate) async fn not_found(req: HttpRequest) -> HttpResponse {
+    let path = req.path();
+    if path == "/api/connections" || path.starts_with("/api/connections/") {
+        return ApiError(AppError::not_found(
+            crate::credential_connections::UNSCOPED_MESSAGE,
+        ))
+        .error_response();
+    }
     ApiError(AppError::not_found(format!(
         "No route for {} {}",
         req.method(),

@@ -6,6 +6,7 @@
 mod allowed_connections;
 mod auth;
 mod canvas_dto;
+mod credential_connections;
 mod dto;
 mod environments;
 mod error;
@@ -28,6 +29,7 @@ use actix_web::web;
 use patchbay_app::access::AccessService;
 use patchbay_app::allowed_connections::AllowedConnectionService;
 use patchbay_app::auth::AuthService;
+use patchbay_app::credential_connections::CredentialConnectionService;
 use patchbay_app::environments::EnvironmentService;
 use patchbay_app::invites::InviteService;
 use patchbay_app::members::MemberService;
@@ -39,7 +41,7 @@ use patchbay_app::resources::ResourceService;
 pub use error::ApiError;
 pub use metrics::Metrics;
 pub use openapi::ApiDoc;
-pub use rate_limit::LoginLimiter;
+pub use rate_limit::{LoginLimiter, ProbeLimiter};
 
 /// The largest JSON body accepted anywhere (SPEC §4).
 pub const JSON_BODY_LIMIT: usize = 256 * 1024;
@@ -56,9 +58,11 @@ pub struct AppState {
     pub resources: ResourceService,
     pub connections: ResourceConnectionService,
     pub allowed: AllowedConnectionService,
+    pub credentials: CredentialConnectionService,
     pub health: Arc<dyn HealthCheck>,
     pub metrics: Metrics,
     pub login_limiter: LoginLimiter,
+    pub probe_limiter: ProbeLimiter,
 }
 
 impl std::fmt::Debug for AppState {
@@ -88,6 +92,7 @@ pub fn configure(state: AppState) -> impl FnOnce(&mut web::ServiceConfig) {
             .configure(resources::routes)
             .configure(subdomains::routes)
             .configure(resource_connections::routes)
+            .configure(credential_connections::routes)
             .default_service(web::to(error::not_found));
     }
 }

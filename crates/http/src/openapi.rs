@@ -10,7 +10,7 @@ use utoipa_swagger_ui::{Config, SwaggerUi};
 /// The whole API.
 #[derive(Debug, OpenApi)]
 #[openapi(
-    info(title = "patchbay", description = "Self-hostable control-plane REST API: accounts, projects, members, invites, environments, resources, subdomains and resource connections under allowed-connection rules."),
+    info(title = "patchbay", description = "Self-hostable control-plane REST API: accounts, projects, members, invites, environments, resources, subdomains, resource connections under allowed-connection rules, and credential connections sealed at rest with a connectivity tester."),
     paths(
         crate::ops::healthz,
         crate::ops::readyz,
@@ -64,6 +64,15 @@ use utoipa_swagger_ui::{Config, SwaggerUi};
         crate::resource_connections::get_one,
         crate::resource_connections::update,
         crate::resource_connections::delete_one,
+        crate::credential_connections::types,
+        crate::credential_connections::list,
+        crate::credential_connections::create,
+        crate::credential_connections::test_unsaved,
+        crate::credential_connections::get_one,
+        crate::credential_connections::replace,
+        crate::credential_connections::delete_one,
+        crate::credential_connections::test,
+        crate::credential_connections::used_by,
     ),
     components(schemas(crate::error::ErrorBody)),
     modifiers(&BearerAuth),
@@ -76,6 +85,7 @@ use utoipa_swagger_ui::{Config, SwaggerUi};
         (name = "resources", description = "The unified resources API and the canvas graph (seeds 000, 002)"),
         (name = "subdomains", description = "Subdomain management (seed 002)"),
         (name = "resource-connections", description = "Resource connections and allowed-connection rules (seeds 000, 001)"),
+        (name = "credential-connections", description = "Credential connections, sealed at rest, and the connectivity tester (seed 003)"),
         (name = "ops", description = "Health, readiness and metrics"),
     )
 )]

@@ -47,6 +47,31 @@ pub struct Settings {
     /// Whether the server installs its own SIGINT/SIGTERM handlers.
     #[serde(default = "yes")]
     pub handle_signals: bool,
+    /// Connectivity tests per user per minute (429 past it).
+    #[serde(default = "default_probe_rate")]
+    pub probe_rate_per_minute: u32,
+    /// Connectivity tests running at once in this server (429 past it).
+    #[serde(default = "default_probe_max_concurrent")]
+    pub probe_max_concurrent: usize,
+    /// Whether the tester may dial loopback addresses; default: `true` in
+    /// dev mode, `false` in production.
+    #[serde(default)]
+    pub probe_allow_loopback: Option<bool>,
+    /// Whether the tester may dial private ranges (RFC 1918, unique local).
+    #[serde(default = "yes")]
+    pub probe_allow_private: bool,
+    /// Directories (comma- or colon-separated) under which the sqlite driver
+    /// may open files; none by default, so sqlite tests answer `blocked`.
+    #[serde(default)]
+    pub probe_sqlite_roots: Option<String>,
+}
+
+const fn default_probe_rate() -> u32 {
+    30
+}
+
+const fn default_probe_max_concurrent() -> usize {
+    16
 }
 
 /// The settings that environment variables may set; other `PATCHBAY_*`
@@ -64,6 +89,11 @@ const KNOWN_KEYS: &[&str] = &[
     "db_max_connections",
     "workers",
     "handle_signals",
+    "probe_rate_per_minute",
+    "probe_max_concurrent",
+    "probe_allow_loopback",
+    "probe_allow_private",
+    "probe_sqlite_roots",
 ];
 
 const fn yes() -> bool {
@@ -90,6 +120,11 @@ impl std::fmt::Debug for Settings {
             .field("login_rate_per_minute", &self.login_rate_per_minute)
             .field("db_max_connections", &self.db_max_connections)
             .field("workers", &self.workers)
+            .field("probe_rate_per_minute", &self.probe_rate_per_minute)
+            .field("probe_max_concurrent", &self.probe_max_concurrent)
+            .field("probe_allow_loopback", &self.probe_allow_loopback())
+            .field("probe_allow_private", &self.probe_allow_private)
+            .field("probe_sqlite_roots", &self.probe_sqlite_roots)
             .finish()
     }
 }
@@ -109,6 +144,11 @@ impl Default for Settings {
             db_max_connections: 10,
             workers: None,
             handle_signals: true,
+            probe_rate_per_minute: default_probe_rate(),
+            probe_max_concurrent: default_probe_max_concurrent(),
+            probe_allow_loopback: None,
+            probe_allow_private: true,
+            probe_sqlite_roots: None,
         }
     }
 }
@@ -129,6 +169,13 @@ pub fn redact_url(url: &str) -> String {
 }
 
 impl Settings {
+    /// Whether the tester may dial loopback: as configured, else `true` in
+    /// dev mode and `false` in production.
+    #[must_use]
+    pub fn probe_allow_loopback(&self) -> bool {
+        self.probe_allow_loopback.unwrap_or(self.mode == Mode::Dev)
+    }
+
     /// Loads the layered configuration.
     ///
     /// # Errors

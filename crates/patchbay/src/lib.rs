@@ -14,15 +14,20 @@ use actix_web::{App, HttpServer};
 use patchbay_app::access::AccessService;
 use patchbay_app::allowed_connections::AllowedConnectionService;
 use patchbay_app::auth::AuthService;
+use patchbay_app::credential_connections::CredentialConnectionService;
 use patchbay_app::environments::EnvironmentService;
 use patchbay_app::invites::InviteService;
 use patchbay_app::members::MemberService;
+use patchbay_app::ports::SecretCipher;
 use patchbay_app::ports::{Clock, IdGenerator, SystemClock, UuidV7Generator};
 use patchbay_app::projects::ProjectService;
 use patchbay_app::resource_connections::ResourceConnectionService;
 use patchbay_app::resources::ResourceService;
+use patchbay_app::secrets::SecretsService;
 use patchbay_app::security::{Argon2Hasher, JwtSettings, TokenService};
-use patchbay_http::{AppState, LoginLimiter, Metrics};
+use patchbay_crypto::{KeyRing, XChaChaCipher};
+use patchbay_http::{AppState, LoginLimiter, Metrics, ProbeLimiter};
+use patchbay_probe::{ProbeSettings, Prober};
 use patchbay_store::{Database, DatabaseOptions, DiskFileStore};
 
 pub use config::{Mode, Settings};
@@ -30,6 +35,33 @@ pub use config::{Mode, Settings};
 /// The issuer and audience of patchbay tokens.
 pub const JWT_ISSUER: &str = "patchbay";
 pub const JWT_AUDIENCE: &str = "patchbay-api";
+
+/// The sealing cipher of `settings`' key ring (`PATCHBAY_SECRET_KEYS`, or
+/// the dev key generated into the data directory).
+///
+/// # Errors
+/// A message naming the setting when the ring is missing (production) or
+/// malformed.
+pub fn cipher(settings: &Settings) -> Result<Arc<dyn SecretCipher>, String> {
+    let ring = KeyRing::new(settings.resolve_secret_keys()?)
+        .map_err(|e| format!("PATCHBAY_SECRET_KEYS: {e}"))?;
+    Ok(Arc::new(XChaChaCipher::new(ring)))
+}
+
+/// Key-ring maintenance on `settings`' database (migrated first): what
+/// `patchbay secrets status|rotate` run, and tests call in-process.
+///
+/// # Errors
+/// As [`cipher`], or when the database cannot be reached or migrated.
+pub async fn secrets_service(settings: &Settings) -> Result<SecretsService, String> {
+    let cipher = cipher(settings)?;
+    let mut options = DatabaseOptions::new(settings.database_url.clone());
+    options.max_connections = 2;
+    let db = Database::connect(&options)
+        .await?
+        .with_cipher(cipher.clone());
+    Ok(SecretsService::new(Arc::new(db), cipher))
+}
 
 /// A built, bound, not yet awaited server.
 pub struct Application {
@@ -55,15 +87,22 @@ impl Application {
     pub async fn build(settings: &Settings) -> Result<Self, String> {
         let jwt_secret = settings.resolve_jwt_secret()?;
         // Validated now so a bad key ring fails at start-up, not at first use.
-        let _key_ring = settings.resolve_secret_keys()?;
+        let cipher = cipher(settings)?;
         let listener = TcpListener::bind(&settings.listen)
             .map_err(|e| format!("cannot listen on {}: {e}", settings.listen))?;
         let addr = listener.local_addr().map_err(|e| e.to_string())?;
 
         let mut options = DatabaseOptions::new(settings.database_url.clone());
         options.max_connections = settings.db_max_connections;
-        let db = Database::connect(&options).await?;
+        let db = Database::connect(&options)
+            .await?
+            .with_cipher(cipher.clone());
         tracing::info!(backend = ?db.backend(), "database ready");
+        // A ring that lacks a key id the data uses would make those secrets
+        // unreadable: refuse to start, naming the ids (SPEC §8).
+        SecretsService::new(Arc::new(db.clone()), cipher.clone())
+            .check_coverage()
+            .await?;
 
         let tokens = TokenService::new(JwtSettings {
             secret: jwt_secret,
@@ -88,6 +127,19 @@ impl Application {
         ));
         let rate = NonZeroU32::new(settings.login_rate_per_minute)
             .ok_or("PATCHBAY_LOGIN_RATE_PER_MINUTE must be at least 1")?;
+        let probe_rate = NonZeroU32::new(settings.probe_rate_per_minute)
+            .ok_or("PATCHBAY_PROBE_RATE_PER_MINUTE must be at least 1")?;
+        let prober = Arc::new(Prober::new(ProbeSettings {
+            timeout: patchbay_probe::DEFAULT_TIMEOUT,
+            allow_loopback: settings.probe_allow_loopback(),
+            allow_private: settings.probe_allow_private,
+            sqlite_roots: settings
+                .probe_sqlite_roots
+                .as_deref()
+                .map(ProbeSettings::parse_roots)
+                .unwrap_or_default(),
+        }));
+        let ids_for_credentials = ids.clone();
         let state = AppState {
             auth,
             access: AccessService::new(store.clone(), store.clone(), store.clone()),
@@ -99,17 +151,24 @@ impl Application {
                 ids.clone(),
                 patchbay_domain::DEFAULT_INVITE_TTL,
             ),
-            environments: EnvironmentService::new(store.clone(), clock.clone(), ids),
+            environments: EnvironmentService::new(store.clone(), clock.clone(), ids.clone()),
             resources: ResourceService::new(store.clone(), clock.clone()),
             connections: ResourceConnectionService::new(
                 store.clone(),
                 store.clone(),
                 clock.clone(),
             ),
-            allowed: AllowedConnectionService::new(store.clone(), clock),
+            allowed: AllowedConnectionService::new(store.clone(), clock.clone()),
+            credentials: CredentialConnectionService::new(
+                store.clone(),
+                prober,
+                clock,
+                ids_for_credentials,
+            ),
             health: Arc::new(db),
             metrics: Metrics::new()?,
             login_limiter: LoginLimiter::per_minute(rate),
+            probe_limiter: ProbeLimiter::new(probe_rate, settings.probe_max_concurrent),
         };
 
         let mut server = HttpServer::new(move || {

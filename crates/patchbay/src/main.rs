@@ -1,5 +1,5 @@
 //! The `patchbay` command: `serve` (default), `migrate`, `user create`,
-//! `secrets generate-key`.
+//! `secrets generate-key|status|rotate`.
 
 use std::io::BufRead as _;
 use std::process::ExitCode;
@@ -65,6 +65,16 @@ enum UserCommand {
 enum SecretsCommand {
     /// Print a new key-ring entry for PATCHBAY_SECRET_KEYS.
     GenerateKey,
+    /// Count the sealed values under each key id, and say which key ids are
+    /// missing from the ring.
+    Status,
+    /// Re-seal every value not under the active key (the ring's first):
+    /// batched, online, safe to interrupt and to run again.
+    Rotate {
+        /// Values per batch (each batch is one transaction).
+        #[arg(long, default_value_t = 500)]
+        batch: u32,
+    },
 }
 
 fn main() -> ExitCode {
@@ -119,8 +129,52 @@ fn run(cli: Cli) -> Result<(), String> {
         Command::User {
             command: UserCommand::Create { email, name, admin },
         } => create_user(&settings, email, name, admin),
-        Command::Secrets { .. } => Ok(()),
+        Command::Secrets { command } => secrets(&settings, command),
     }
+}
+
+fn secrets(settings: &Settings, command: SecretsCommand) -> Result<(), String> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| e.to_string())?;
+    runtime.block_on(async {
+        let service = patchbay::secrets_service(settings).await?;
+        let status = || async {
+            let lines = service.status().await.map_err(|e| e.to_string())?;
+            println!("{:<34} {:>10}  state", "key id", "values");
+            for line in &lines {
+                let state = match (line.active, line.in_ring) {
+                    (true, _) => "active",
+                    (false, true) => "in ring",
+                    (false, false) => "MISSING from PATCHBAY_SECRET_KEYS",
+                };
+                println!("{:<34} {:>10}  {state}", line.key_id, line.values);
+            }
+            Ok::<_, String>(())
+        };
+        match command {
+            SecretsCommand::GenerateKey => Ok(()),
+            SecretsCommand::Status => status().await,
+            SecretsCommand::Rotate { batch } => {
+                let report = service.rotate(batch).await.map_err(|e| {
+                    e.detail.clone().unwrap_or_else(|| e.message.clone())
+                })?;
+                println!(
+                    "re-sealed {} value(s) under the active key in {} batch(es); {} changed concurrently and were left as written{}",
+                    report.resealed,
+                    report.batches,
+                    report.skipped,
+                    if report.resealed == 0 && report.skipped == 0 {
+                        " (nothing to do)"
+                    } else {
+                        ""
+                    }
+                );
+                status().await
+            }
+        }
+    })
 }
 
 fn serve(settings: Settings) -> Result<(), String> {

@@ -177,7 +177,10 @@ fn seal(
     plaintext: &SecretString,
 ) -> DbResult<SealedSecret> {
     cipher
-        .seal(plaintext, &SealContext::credential_connection(row_id, field))
+        .seal(
+            plaintext,
+            &SealContext::credential_connection(row_id, field),
+        )
         .map_err(|e| {
             DbError(StoreError::Backend(format!(
                 "cannot seal the {} of credential_connections row {row_id}: {e}",

@@ -16,8 +16,8 @@ use patchbay_domain::{
 use uuid::Uuid;
 
 use crate::Database;
-use crate::db::{BackendHooks, SqliteConn, transaction, with_conn};
 use crate::credential_connections::CredentialRow;
+use crate::db::{BackendHooks, SqliteConn, transaction, with_conn};
 use crate::errors::{DbError, DbResult, corrupt};
 use crate::resource_connections::{ConnectionRow, NewConnectionRow};
 use crate::resources::{NewResourceRow, ResourceRow};

@@ -193,11 +193,13 @@ impl ResourceRepository for Database {
                 // insert commits (a concurrent delete waits, then sees it).
                 Some(conn_id) => transaction!(self, |conn| {
                     require_credential(conn, new.environment_id, conn_id).await?;
-                    Ok::<_, DbError>(diesel::insert_into(resources::table)
-                        .values(&row)
-                        .returning(ResourceRow::as_returning())
-                        .get_result(conn)
-                        .await?)
+                    Ok::<_, DbError>(
+                        diesel::insert_into(resources::table)
+                            .values(&row)
+                            .returning(ResourceRow::as_returning())
+                            .get_result(conn)
+                            .await?,
+                    )
                 })?,
             };
             inserted.into_domain()
@@ -281,17 +283,19 @@ impl ResourceRepository for Database {
                 if let Some(conn_id) = &resource.credential_conn_id {
                     require_credential(conn, resource.environment_id, conn_id).await?;
                 }
-                Ok::<_, DbError>(diesel::update(
-                    resources::table
-                        .filter(resources::id.eq(resource.id))
-                        .filter(resources::environment_id.eq(DbUuid(resource.environment_id)))
-                        .filter(resources::deleted_at.is_null()),
+                Ok::<_, DbError>(
+                    diesel::update(
+                        resources::table
+                            .filter(resources::id.eq(resource.id))
+                            .filter(resources::environment_id.eq(DbUuid(resource.environment_id)))
+                            .filter(resources::deleted_at.is_null()),
+                    )
+                    .set(&changes)
+                    .returning(ResourceRow::as_returning())
+                    .get_result(conn)
+                    .await
+                    .optional()?,
                 )
-                .set(&changes)
-                .returning(ResourceRow::as_returning())
-                .get_result(conn)
-                .await
-                .optional()?)
             })?;
             row.ok_or(StoreError::NotFound)?.into_domain()
         }

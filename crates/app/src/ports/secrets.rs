@@ -93,6 +93,9 @@ pub enum CipherError {
     /// The plaintext after opening is not valid UTF-8.
     #[error("the opened value is not UTF-8")]
     NotUtf8,
+    /// The cipher itself failed (the OS random source, an absurd length).
+    #[error("the cipher failed: {0}")]
+    Internal(String),
 }
 
 /// Authenticated encryption of secrets with a key ring (SPEC §8):
@@ -104,7 +107,8 @@ pub trait SecretCipher: Send + Sync {
     /// Seals `plaintext` for `context` under the active key.
     ///
     /// # Errors
-    /// Only on an internal failure of the AEAD (not expected in practice).
+    /// [`CipherError::Internal`] on a failure of the random source or the
+    /// AEAD (not expected in practice).
     fn seal(
         &self,
         plaintext: &SecretString,
@@ -129,4 +133,7 @@ pub trait SecretCipher: Send + Sync {
 
     /// Whether the ring holds a key with this id.
     fn has_key(&self, key_id: &str) -> bool;
+
+    /// Every key id of the ring, the active one first.
+    fn key_ids(&self) -> Vec<String>;
 }
