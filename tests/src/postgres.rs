@@ -5,11 +5,16 @@
 //! a pipe held by this process: when the test process exits, for whatever
 //! reason, the pipe closes, the guard stops PostgreSQL and deletes the
 //! cluster. No stray servers, no leftover directories.
+//!
+//! A missing PostgreSQL is a test failure. The one way out is explicit:
+//! `PATCHBAY_TEST_SKIP_POSTGRES=1` (ignored under `CI=true`) skips the
+//! PostgreSQL half of each test, says so on the terminal at the first skip,
+//! and prints one summary line with the count when the test process exits.
 
 use std::io::Write as _;
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
@@ -22,20 +27,74 @@ struct Server {
     _guard: Option<Mutex<Child>>,
 }
 
+/// The server of this process. A failed start is kept too (starting a
+/// cluster takes seconds; retrying it for each of a hundred tests would only
+/// repeat the same failure), but never silently: every test that asks for a
+/// database afterwards fails, or is skipped, with the original reason.
 static SERVER: OnceLock<Result<Server, String>> = OnceLock::new();
 
+/// How many times start-up is tried before it counts as failed (a port
+/// taken between choosing it and binding it is worth one more try).
+const START_ATTEMPTS: usize = 3;
+
+/// What a test gets when it asks for PostgreSQL.
+pub(crate) enum Fresh {
+    /// A new, empty database: its URL and name.
+    Database { url: String, name: String },
+    /// PostgreSQL is unavailable and the person running the tests opted out
+    /// with `PATCHBAY_TEST_SKIP_POSTGRES=1`; the skip has been recorded.
+    Skipped,
+}
+
+/// Whether the tests run under CI (`CI=true` or `CI=1`, as `.ci/run` sets).
+pub(crate) fn under_ci() -> bool {
+    std::env::var("CI").is_ok_and(|v| v == "true" || v == "1")
+}
+
+/// Whether the person running the tests opted out of PostgreSQL.
+pub(crate) fn skip_opted_in() -> bool {
+    std::env::var("PATCHBAY_TEST_SKIP_POSTGRES").is_ok_and(|v| v == "1" || v == "true")
+}
+
+/// A fresh database for the test named `test`, or a recorded skip.
+///
+/// # Panics
+/// When PostgreSQL is unavailable and the run did not opt out (or runs
+/// under CI, where opting out is not possible).
+#[allow(clippy::panic)]
+pub(crate) async fn fresh_database(test: &str) -> Fresh {
+    match try_fresh_database().await {
+        Ok((url, name)) => Fresh::Database { url, name },
+        Err(why) if under_ci() => panic!(
+            "PostgreSQL is required under CI but unavailable for {test}: {why}"
+        ),
+        Err(why) if skip_opted_in() => {
+            record_skip(test, &why);
+            Fresh::Skipped
+        }
+        Err(why) => panic!(
+            "PostgreSQL is unavailable for {test}: {why}\n\
+             Install the PostgreSQL server (Debian: `postgresql`; the harness looks in \
+             /usr/lib/postgresql/*/bin or PATCHBAY_PG_BIN), or point \
+             PATCHBAY_TEST_DATABASE_URL at a server whose user may CREATE DATABASE. \
+             To run without PostgreSQL set PATCHBAY_TEST_SKIP_POSTGRES=1: the PostgreSQL \
+             half of every test is then skipped and the run proves nothing about that backend."
+        ),
+    }
+}
+
 /// Creates a fresh database and returns its URL and name.
-pub(crate) async fn fresh_database() -> Result<(String, String), String> {
+async fn try_fresh_database() -> Result<(String, String), String> {
     let server = SERVER
         .get_or_init(|| {
             // Blocking set-up on a plain thread so no async runtime is
             // stalled inside the lock for long.
-            std::thread::spawn(start)
+            std::thread::spawn(start_with_retries)
                 .join()
                 .unwrap_or_else(|_| Err("PostgreSQL start-up panicked".into()))
         })
         .as_ref()
-        .map_err(Clone::clone)?;
+        .map_err(|why| format!("{why} (start-up failed once in this test process; not retried)"))?;
     let name = format!("patchbay_test_{}", uuid::Uuid::new_v4().simple());
     let mut admin = AsyncPgConnection::establish(&format!("{}/postgres", server.base_url))
         .await
@@ -61,6 +120,65 @@ pub(crate) async fn drop_database(name: &str) {
     }
 }
 
+/// The skip reporter: a `sh` that counts one line per skipped test on its
+/// standard input and, when this process exits (the pipe closes), prints
+/// one summary line to the terminal. libtest captures what tests print, and
+/// offers no hook at exit; a child holding the other end of a pipe does.
+static SKIPS: OnceLock<Option<Mutex<ChildStdin>>> = OnceLock::new();
+
+fn record_skip(test: &str, why: &str) {
+    let reporter = SKIPS.get_or_init(|| {
+        // Said once, at once, on the real stderr (not the captured one).
+        let _ = writeln!(
+            std::io::stderr(),
+            "\npatchbay-tests: PATCHBAY_TEST_SKIP_POSTGRES=1 and PostgreSQL is unavailable ({why}): \
+             skipping the PostgreSQL half of the tests"
+        );
+        let script = r#"
+            n=0
+            while IFS= read -r _line; do n=$((n + 1)); done
+            echo "patchbay-tests: SKIPPED the PostgreSQL half of $n test(s) (PATCHBAY_TEST_SKIP_POSTGRES=1): $1. This run proves nothing about the PostgreSQL backend." >&2
+        "#;
+        Command::new("sh")
+            .arg("-c")
+            .arg(script)
+            .arg("sh")
+            .arg(why)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .spawn()
+            .ok()
+            .and_then(|mut child| child.stdin.take())
+            .map(Mutex::new)
+    });
+    match reporter {
+        Some(stdin) => {
+            if let Ok(mut stdin) = stdin.lock() {
+                let _ = writeln!(stdin, "{test}");
+            }
+        }
+        None => {
+            let _ = writeln!(
+                std::io::stderr(),
+                "patchbay-tests: skipped the PostgreSQL half of {test}"
+            );
+        }
+    }
+}
+
+fn start_with_retries() -> Result<Server, String> {
+    let mut why = String::new();
+    for _ in 0..START_ATTEMPTS {
+        match start() {
+            Ok(server) => return Ok(server),
+            // Missing binaries will not appear on a second try.
+            Err(e) if e.starts_with("no PostgreSQL server binaries") => return Err(e),
+            Err(e) => why = e,
+        }
+    }
+    Err(why)
+}
+
 fn start() -> Result<Server, String> {
     if let Ok(url) = std::env::var("PATCHBAY_TEST_DATABASE_URL") {
         // Keep scheme, credentials, host and port; each test adds its own
@@ -83,6 +201,13 @@ fn start() -> Result<Server, String> {
         .tempdir()
         .map_err(|e| e.to_string())?
         .keep();
+    start_in(&bin, &root).inspect_err(|_| {
+        // The guard (if it ran) removes the directory too; either may win.
+        let _ = std::fs::remove_dir_all(&root);
+    })
+}
+
+fn start_in(bin: &Path, root: &Path) -> Result<Server, String> {
     let data = root.join("data");
     let as_root = is_root();
     if as_root {
@@ -165,7 +290,7 @@ fn run(cmd: &mut Command) -> Result<(), String> {
     } else {
         Err(format!(
             "{cmd:?} failed: {}",
-            String::from_utf8_lossy(&out.stderr)
+            String::from_utf8_lossy(&out.stderr).trim_end()
         ))
     }
 }
