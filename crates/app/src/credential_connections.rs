@@ -600,3 +600,434 @@ fn probe_request(connection: &CredentialConnection, secrets: OpenedSecrets) -> P
         extra: secrets.extra,
     }
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests {
+    use super::*;
+    use crate::AppErrorKind;
+    use crate::ports::{
+        MockConnectivityTester, MockCredentialConnectionRepository, MockIdGenerator,
+    };
+    use crate::test_support::{clock, env_access, now, then};
+    use uuid::Uuid;
+
+    fn service(
+        repo: MockCredentialConnectionRepository,
+        tester: MockConnectivityTester,
+    ) -> CredentialConnectionService {
+        let mut ids = MockIdGenerator::new();
+        ids.expect_new_id().returning(Uuid::now_v7);
+        CredentialConnectionService::new(
+            Arc::new(repo),
+            Arc::new(tester),
+            Arc::new(clock()),
+            Arc::new(ids),
+        )
+    }
+
+    fn stored(env: Uuid, conn_type: CredentialType) -> CredentialConnection {
+        CredentialConnection {
+            id: Uuid::now_v7(),
+            environment_id: env,
+            conn_id: ConnId::parse("prod-postgres").unwrap(),
+            conn_type,
+            host: Some("db.example.com".into()),
+            port: Some(Port::new(5432).unwrap()),
+            schema: None,
+            login: Some("etl".into()),
+            description: None,
+            has_password: true,
+            has_extra: true,
+            last_test: None,
+            created_at: then(),
+            updated_at: then(),
+        }
+    }
+
+    fn secrets(password: &str, extra: &str) -> OpenedSecrets {
+        OpenedSecrets {
+            password: Some(SecretString::from(password.to_owned())),
+            extra: Some(SecretString::from(extra.to_owned())),
+        }
+    }
+
+    fn seed_create() -> CreateCredentialInput {
+        CreateCredentialInput {
+            conn_id: "prod-postgres".into(),
+            conn_type: "postgres".into(),
+            host: Some("db.example.com".into()),
+            port: Some(5432),
+            schema: Some("analytics".into()),
+            login: Some("etl_user".into()),
+            password: Some(SecretString::from("secret123".to_owned())),
+            extra: Some(SecretString::from(r#"{"sslmode": "require"}"#.to_owned())),
+            description: None,
+        }
+    }
+
+    #[tokio::test]
+    async fn create_passes_validated_fields_and_secrets_to_the_store() {
+        let access = env_access(Role::Member);
+        let env = access.environment.id;
+        let mut repo = MockCredentialConnectionRepository::new();
+        repo.expect_create_credential_connection()
+            .times(1)
+            .withf(move |n| {
+                n.environment_id == env
+                    && n.conn_id.as_str() == "prod-postgres"
+                    && n.conn_type == CredentialType::Postgres
+                    && n.port == Some(Port::new(5432).unwrap())
+                    && n.schema.as_deref() == Some("analytics")
+                    && n.password.as_ref().map(|p| p.expose_secret()) == Some("secret123")
+                    && n.extra.as_ref().map(|e| e.expose_secret())
+                        == Some(r#"{"sslmode": "require"}"#)
+                    && n.now == now()
+            })
+            .returning(move |n| {
+                Ok(CredentialConnection {
+                    id: n.id,
+                    ..stored(n.environment_id, n.conn_type)
+                })
+            });
+        let view = service(repo, MockConnectivityTester::new())
+            .create(&access, seed_create())
+            .await
+            .unwrap();
+        assert_eq!(view.extra.as_deref(), Some(r#"{"sslmode": "require"}"#));
+    }
+
+    #[tokio::test]
+    async fn create_refuses_bad_fields_without_touching_the_store() {
+        let access = env_access(Role::Member);
+        let cases: Vec<(CreateCredentialInput, &str)> = vec![
+            (
+                CreateCredentialInput {
+                    conn_id: "Prod".into(),
+                    ..seed_create()
+                },
+                "conn_id",
+            ),
+            (
+                CreateCredentialInput {
+                    port: Some(0),
+                    ..seed_create()
+                },
+                "port",
+            ),
+            (
+                CreateCredentialInput {
+                    port: Some(65_536),
+                    ..seed_create()
+                },
+                "port",
+            ),
+            (
+                CreateCredentialInput {
+                    conn_type: "oracle".into(),
+                    ..seed_create()
+                },
+                "type",
+            ),
+            (
+                CreateCredentialInput {
+                    conn_type: "s3".into(),
+                    ..seed_create()
+                },
+                "'host' is not used by connection type 's3'",
+            ),
+            (
+                CreateCredentialInput {
+                    extra: Some(SecretString::from("[1]".to_owned())),
+                    ..seed_create()
+                },
+                "extra",
+            ),
+            (
+                CreateCredentialInput {
+                    extra: Some(SecretString::from(format!(
+                        "{{\"k\": \"{}\"}}",
+                        "x".repeat(16 * 1024)
+                    ))),
+                    ..seed_create()
+                },
+                "at most 16384 bytes",
+            ),
+        ];
+        for (input, needle) in cases {
+            let mut repo = MockCredentialConnectionRepository::new();
+            repo.expect_create_credential_connection().never();
+            let err = service(repo, MockConnectivityTester::new())
+                .create(&access, input)
+                .await
+                .unwrap_err();
+            assert_eq!(err.kind, AppErrorKind::BadRequest);
+            assert!(err.message.contains(needle), "{needle}: {}", err.message);
+            assert!(!err.message.contains("secret123"), "{}", err.message);
+        }
+    }
+
+    #[tokio::test]
+    async fn a_duplicate_conn_id_is_a_conflict() {
+        let mut repo = MockCredentialConnectionRepository::new();
+        repo.expect_create_credential_connection()
+            .returning(|_| Err(StoreError::Conflict(CREDENTIAL_CONN_ID.into())));
+        let err = service(repo, MockConnectivityTester::new())
+            .create(&env_access(Role::Admin), seed_create())
+            .await
+            .unwrap_err();
+        assert_eq!(err.kind, AppErrorKind::Conflict);
+        assert_eq!(
+            err.message,
+            "A credential connection with conn_id 'prod-postgres' already exists in this environment"
+        );
+    }
+
+    #[tokio::test]
+    async fn viewers_read_masked_extra_and_cannot_write_or_test() {
+        let access = env_access(Role::Viewer);
+        let env = access.environment.id;
+        let mut repo = MockCredentialConnectionRepository::new();
+        repo.expect_open_credential_connection()
+            .returning(move |_, _| {
+                Ok(Some((
+                    stored(env, CredentialType::Http),
+                    secrets("pw", r#"{"path":"/health","api_token":"t0ken"}"#),
+                )))
+            });
+        repo.expect_create_credential_connection().never();
+        repo.expect_delete_credential_connection().never();
+        let mut tester = MockConnectivityTester::new();
+        tester.expect_test().never();
+        let svc = service(repo, tester);
+        let view = svc.get(&access, "prod-postgres").await.unwrap();
+        let extra: serde_json::Value =
+            serde_json::from_str(view.extra.as_deref().unwrap()).unwrap();
+        assert_eq!(
+            extra,
+            serde_json::json!({"path": "/health", "api_token": "********"})
+        );
+        for err in [
+            svc.create(&access, seed_create()).await.unwrap_err(),
+            svc.delete(&access, "prod-postgres", true)
+                .await
+                .unwrap_err(),
+            svc.test(&access, "prod-postgres").await.unwrap_err(),
+        ] {
+            assert_eq!(err.kind, AppErrorKind::Forbidden);
+        }
+    }
+
+    #[tokio::test]
+    async fn members_read_extra_in_full() {
+        let access = env_access(Role::Member);
+        let env = access.environment.id;
+        let mut repo = MockCredentialConnectionRepository::new();
+        repo.expect_open_credential_connection()
+            .returning(move |_, _| {
+                Ok(Some((
+                    stored(env, CredentialType::Http),
+                    secrets("pw", r#"{"api_token":"t0ken"}"#),
+                )))
+            });
+        let view = service(repo, MockConnectivityTester::new())
+            .get(&access, "prod-postgres")
+            .await
+            .unwrap();
+        assert_eq!(view.extra.as_deref(), Some(r#"{"api_token":"t0ken"}"#));
+    }
+
+    #[tokio::test]
+    async fn replace_keeps_the_password_for_the_mask_omission_and_empty_and_clears_for_null() {
+        let cases: [(Option<Option<&str>>, &str); 5] = [
+            (None, "keep"),
+            (Some(Some("********")), "keep"),
+            (Some(Some("")), "keep"),
+            (Some(None), "clear"),
+            (Some(Some("new-secret")), "set"),
+        ];
+        for (password, expected) in cases {
+            let access = env_access(Role::Member);
+            let env = access.environment.id;
+            let mut repo = MockCredentialConnectionRepository::new();
+            repo.expect_update_credential_connection()
+                .times(1)
+                .withf(move |_, _, c| match (&c.password, expected) {
+                    (SecretUpdate::Keep, "keep") | (SecretUpdate::Clear, "clear") => true,
+                    (SecretUpdate::Set(p), "set") => p.expose_secret() == "new-secret",
+                    _ => false,
+                })
+                .returning(move |_, _, _| Ok(stored(env, CredentialType::Postgres)));
+            repo.expect_open_credential_connection()
+                .returning(move |_, _| {
+                    Ok(Some((
+                        stored(env, CredentialType::Postgres),
+                        OpenedSecrets::default(),
+                    )))
+                });
+            service(repo, MockConnectivityTester::new())
+                .replace(
+                    &access,
+                    "prod-postgres",
+                    ReplaceCredentialInput {
+                        conn_type: "postgres".into(),
+                        host: Some("new-db.example.com".into()),
+                        port: Some(5432),
+                        password: password.map(|p| p.map(|s| SecretString::from(s.to_owned()))),
+                        ..ReplaceCredentialInput::default()
+                    },
+                )
+                .await
+                .unwrap_or_else(|e| panic!("{expected}: {e:?}"));
+        }
+    }
+
+    #[tokio::test]
+    async fn replace_refuses_a_rename_and_unused_fields_of_the_new_type() {
+        let access = env_access(Role::Member);
+        let mut repo = MockCredentialConnectionRepository::new();
+        repo.expect_update_credential_connection().never();
+        let svc = service(repo, MockConnectivityTester::new());
+        let err = svc
+            .replace(
+                &access,
+                "prod-postgres",
+                ReplaceCredentialInput {
+                    conn_id: Some("other".into()),
+                    conn_type: "postgres".into(),
+                    ..ReplaceCredentialInput::default()
+                },
+            )
+            .await
+            .unwrap_err();
+        assert!(
+            err.message.starts_with("conn_id: it cannot be changed"),
+            "{}",
+            err.message
+        );
+        let err = svc
+            .replace(
+                &access,
+                "prod-postgres",
+                ReplaceCredentialInput {
+                    conn_type: "sqlite".into(),
+                    host: Some("/data/app.db".into()),
+                    port: Some(5432),
+                    ..ReplaceCredentialInput::default()
+                },
+            )
+            .await
+            .unwrap_err();
+        assert_eq!(
+            err.message,
+            "field 'port' is not used by connection type 'sqlite'"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_masked_sensitive_extra_key_keeps_its_stored_value() {
+        let access = env_access(Role::Member);
+        let env = access.environment.id;
+        let mut repo = MockCredentialConnectionRepository::new();
+        repo.expect_open_credential_connection()
+            .returning(move |_, _| {
+                Ok(Some((
+                    stored(env, CredentialType::Http),
+                    secrets("pw", r#"{"api_token":"t0ken","path":"/a"}"#),
+                )))
+            });
+        repo.expect_update_credential_connection()
+            .times(1)
+            .withf(|_, _, c| match &c.extra {
+                SecretUpdate::Set(e) => {
+                    serde_json::from_str::<serde_json::Value>(e.expose_secret()).unwrap()
+                        == serde_json::json!({"api_token": "t0ken", "path": "/b"})
+                }
+                _ => false,
+            })
+            .returning(move |_, _, _| Ok(stored(env, CredentialType::Http)));
+        service(repo, MockConnectivityTester::new())
+            .replace(
+                &access,
+                "prod-postgres",
+                ReplaceCredentialInput {
+                    conn_type: "http".into(),
+                    extra: Some(Some(SecretString::from(
+                        r#"{"api_token":"********","path":"/b"}"#.to_owned(),
+                    ))),
+                    ..ReplaceCredentialInput::default()
+                },
+            )
+            .await
+            .unwrap();
+    }
+
+    #[tokio::test]
+    async fn delete_in_use_is_a_conflict_naming_the_resources() {
+        let mut repo = MockCredentialConnectionRepository::new();
+        repo.expect_delete_credential_connection()
+            .withf(|_, id, force| id.as_str() == "prod-postgres" && !*force)
+            .returning(|_, _, _| Ok(CredentialDeletion::InUse(vec![3, 7])));
+        let err = service(repo, MockConnectivityTester::new())
+            .delete(&env_access(Role::Member), "prod-postgres", false)
+            .await
+            .unwrap_err();
+        assert_eq!(err.kind, AppErrorKind::Conflict);
+        assert!(err.message.contains("ids: 3, 7"), "{}", err.message);
+    }
+
+    #[tokio::test]
+    async fn a_test_runs_with_the_opened_secrets_and_records_its_outcome() {
+        let access = env_access(Role::Member);
+        let env = access.environment.id;
+        let row = stored(env, CredentialType::Generic);
+        let row_id = row.id;
+        let mut repo = MockCredentialConnectionRepository::new();
+        repo.expect_open_credential_connection()
+            .returning(move |_, _| Ok(Some((row.clone(), secrets("pw", "{}")))));
+        repo.expect_record_credential_test()
+            .times(1)
+            .withf(move |id, r| {
+                *id == row_id
+                    && !r.success
+                    && r.reason.as_deref() == Some("refused")
+                    && r.driver == "tcp"
+                    && r.at == now()
+            })
+            .returning(|_, _| Ok(()));
+        let mut tester = MockConnectivityTester::new();
+        tester
+            .expect_test()
+            .times(1)
+            .withf(|r| {
+                r.host.as_deref() == Some("db.example.com")
+                    && r.port == Some(5432)
+                    && r.password.as_ref().map(|p| p.expose_secret()) == Some("pw")
+            })
+            .returning(|_| ProbeOutcome::Failed {
+                reason: ProbeFailure::Refused,
+                driver: "tcp",
+            });
+        let outcome = service(repo, tester)
+            .test(&access, "prod-postgres")
+            .await
+            .unwrap();
+        assert_eq!(
+            outcome,
+            TestOutcome::Failed {
+                reason: ProbeFailure::Refused
+            }
+        );
+    }
+
+    #[tokio::test]
+    async fn a_malformed_path_conn_id_names_nothing() {
+        let mut repo = MockCredentialConnectionRepository::new();
+        repo.expect_open_credential_connection().never();
+        let err = service(repo, MockConnectivityTester::new())
+            .get(&env_access(Role::Member), "Not A Slug")
+            .await
+            .unwrap_err();
+        assert_eq!(err.kind, AppErrorKind::NotFound);
+    }
+}

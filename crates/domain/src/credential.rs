@@ -740,7 +740,9 @@ mod tests {
         for t in CredentialType::ALL {
             for f in CredentialField::ALL {
                 assert_eq!(t.accepts(*f), t.fields().contains(f));
-                assert_eq!(check_fields(*t, [*f]).is_ok(), t.accepts(*f), "{t} {f}");
+                // `extra` is accepted by every type (seed 003's own example).
+                let expected = t.accepts(*f) || *f == F::Extra;
+                assert_eq!(check_fields(*t, [*f]).is_ok(), expected, "{t} {f}");
             }
         }
     }
@@ -774,6 +776,101 @@ mod tests {
             err,
             "'oracle' is not a valid connection type; expected one of: postgres, mysql, sqlite, http, sftp, s3, generic"
         );
+    }
+
+    #[test]
+    fn extra_has_a_size_limit_that_never_echoes_the_value() {
+        let at_limit = format!("{{\"k\": \"{}\"}}", "x".repeat(MAX_EXTRA_BYTES - 9));
+        assert_eq!(at_limit.len(), MAX_EXTRA_BYTES);
+        assert!(check_extra(&at_limit).is_ok());
+        let over = format!("{{\"k\": \"{}\"}}", "x".repeat(MAX_EXTRA_BYTES - 8));
+        let err = check_extra(&over).unwrap_err();
+        assert_eq!(
+            err,
+            CredentialError::ExtraTooLarge {
+                size: MAX_EXTRA_BYTES + 1
+            }
+        );
+        assert_eq!(err.kind(), ErrorKind::Invalid);
+        assert!(!err.to_string().contains("xxx"));
+    }
+
+    #[test]
+    fn sensitive_keys_are_masked_at_any_depth() {
+        for k in [
+            "password",
+            "DB_PASSWORD",
+            "secret_access_key",
+            "apiToken",
+            "private_key",
+            "Credential",
+            "ssh_key",
+        ] {
+            assert!(is_sensitive_key(k), "{k}");
+        }
+        for k in ["path", "sslmode", "bucket", "region", "host_key_sha256x"] {
+            // "host_key_sha256x" contains "key": sensitive by the substring rule.
+            assert_eq!(is_sensitive_key(k), k.contains("key"), "{k}");
+        }
+        let masked = mask_extra(
+            r#"{"path":"/a","api_token":"t","nested":{"password":"p","region":"eu"},"list":[{"secret":"s"}]}"#,
+        );
+        let v: serde_json::Value = serde_json::from_str(&masked).unwrap();
+        assert_eq!(
+            v,
+            serde_json::json!({
+                "path": "/a",
+                "api_token": PASSWORD_MASK,
+                "nested": {"password": PASSWORD_MASK, "region": "eu"},
+                "list": [{"secret": PASSWORD_MASK}]
+            })
+        );
+        assert_eq!(mask_extra("not json"), "{}");
+    }
+
+    #[test]
+    fn masked_keys_sent_back_keep_their_stored_values() {
+        let stored = r#"{"api_token":"t0ken","path":"/a"}"#;
+        let merged = unmask_extra(
+            r#"{"api_token":"********","path":"/b","password":"********"}"#,
+            stored,
+        );
+        let v: serde_json::Value = serde_json::from_str(&merged).unwrap();
+        assert_eq!(v, serde_json::json!({"api_token": "t0ken", "path": "/b"}));
+        // A non-sensitive key may hold the mask text literally.
+        let merged = unmask_extra(r#"{"path":"********"}"#, stored);
+        assert_eq!(merged, r#"{"path":"********"}"#);
+        // Nothing masked: unchanged text.
+        assert_eq!(unmask_extra(r#"{"a": 1}"#, stored), r#"{"a": 1}"#);
+    }
+
+    #[test]
+    fn credential_text_fields() {
+        assert_eq!(parse_credential_text(F::Host, None).unwrap(), None);
+        assert_eq!(parse_credential_text(F::Host, Some("")).unwrap(), None);
+        assert_eq!(
+            parse_credential_text(F::Host, Some("db.example.com"))
+                .unwrap()
+                .as_deref(),
+            Some("db.example.com")
+        );
+        let long = "a".repeat(MAX_CREDENTIAL_TEXT_CHARS + 1);
+        assert!(
+            parse_credential_text(F::Login, Some(&long))
+                .unwrap_err()
+                .to_string()
+                .contains("at most 1024")
+        );
+        assert!(
+            parse_credential_text(F::Schema, Some(&"a".repeat(MAX_CREDENTIAL_TEXT_CHARS))).is_ok()
+        );
+        assert!(
+            parse_credential_text(F::Login, Some("a\nb"))
+                .unwrap_err()
+                .to_string()
+                .contains("control")
+        );
+        assert!(keeps_password("") && keeps_password(PASSWORD_MASK) && !keeps_password("*******"));
     }
 
     #[test]
