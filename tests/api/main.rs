@@ -10,6 +10,7 @@ mod conventions;
 mod environments;
 mod members;
 mod ops;
+mod probe_drivers;
 mod projects;
 mod resource_connections;
 mod resources;
