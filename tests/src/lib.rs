@@ -12,13 +12,13 @@
 
 mod client;
 pub mod peers;
-mod postgres;
 
 use std::path::PathBuf;
 use std::sync::mpsc;
 
 pub use client::{Response, TestClient};
 use patchbay::{Mode, Settings};
+use patchbay_test_postgres as postgres;
 
 /// The JWT secret every test server uses, so tests can forge tokens.
 pub const TEST_JWT_SECRET: &str = "test-secret-test-secret-test-secret-0123";
@@ -68,8 +68,8 @@ impl TestApp {
                 format!("sqlite://{}", data_dir.path().join("patchbay.db").display()),
                 None,
             ),
-            Backend::Postgres => match postgres::fresh_database(&current_test()).await {
-                postgres::Fresh::Database { url, name } => (url, Some(name)),
+            Backend::Postgres => match postgres::fresh_database(&postgres::current_test()).await {
+                postgres::Fresh::Database { url, name, .. } => (url, Some(name)),
                 postgres::Fresh::Skipped => return None,
             },
         };
@@ -188,14 +188,6 @@ impl Drop for TestApp {
         // Eager: the stop command is sent now even though nobody awaits it.
         drop(self.handle.stop(false));
     }
-}
-
-/// The running test's name (libtest names each test's thread after it).
-fn current_test() -> String {
-    std::thread::current()
-        .name()
-        .unwrap_or("an unnamed test")
-        .to_owned()
 }
 
 /// Runs `scenario` against a fresh server on `backend` with default options.

@@ -117,9 +117,8 @@ mod tests {
 
     use ResourceType as T;
 
-    #[tokio::test(flavor = "multi_thread")]
-    async fn the_migration_seeds_the_spec_rules_in_order() {
-        let (_dir, db) = fresh_db().await;
+    async fn the_migration_seeds_the_spec_rules_in_order(backend: Backend) {
+        let (_dir, db) = fresh_db(backend).await;
         let rules = db.list_allowed().await.unwrap();
         assert_eq!(rules.len(), 7);
         let pairs: Vec<_> = rules
@@ -133,9 +132,8 @@ mod tests {
         assert!(age >= chrono::Duration::zero() && age < chrono::Duration::minutes(10));
     }
 
-    #[tokio::test(flavor = "multi_thread")]
-    async fn rules_are_added_and_deleted() {
-        let (_dir, db) = fresh_db().await;
+    async fn rules_are_added_and_deleted(backend: Backend) {
+        let (_dir, db) = fresh_db(backend).await;
         let t = now();
         let rule = db
             .add_allowed(T::Instance, T::Application, t)
@@ -171,4 +169,9 @@ mod tests {
             .unwrap();
         assert!(again.id > rule.id);
     }
+
+    on_both_backends!(
+        the_migration_seeds_the_spec_rules_in_order,
+        rules_are_added_and_deleted,
+    );
 }

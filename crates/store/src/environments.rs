@@ -490,9 +490,8 @@ mod tests {
             .collect()
     }
 
-    #[tokio::test(flavor = "multi_thread")]
-    async fn environments_are_created_listed_and_updated() {
-        let (_dir, db) = fresh_db().await;
+    async fn environments_are_created_listed_and_updated(backend: Backend) {
+        let (_dir, db) = fresh_db(backend).await;
         let alice = user(&db, "alice").await;
         let (p, prod) = project(&db, "team", alice.id).await;
         let (q, _) = project(&db, "other", alice.id).await;
@@ -555,9 +554,8 @@ mod tests {
         );
     }
 
-    #[tokio::test(flavor = "multi_thread")]
-    async fn delete_follows_the_domain_rule() {
-        let (_dir, db) = fresh_db().await;
+    async fn delete_follows_the_domain_rule(backend: Backend) {
+        let (_dir, db) = fresh_db(backend).await;
         let alice = user(&db, "alice").await;
         let (p, prod) = project(&db, "team", alice.id).await;
         let staging = environment(p.id, "staging", false);
@@ -592,9 +590,8 @@ mod tests {
         assert_eq!(q_prod.project_id, q.id);
     }
 
-    #[tokio::test(flavor = "multi_thread")]
-    async fn set_default_moves_the_only_default() {
-        let (_dir, db) = fresh_db().await;
+    async fn set_default_moves_the_only_default(backend: Backend) {
+        let (_dir, db) = fresh_db(backend).await;
         let alice = user(&db, "alice").await;
         let (p, prod) = project(&db, "team", alice.id).await;
         let staging = environment(p.id, "staging", false);
@@ -637,9 +634,8 @@ mod tests {
             .unwrap();
     }
 
-    #[tokio::test(flavor = "multi_thread")]
-    async fn concurrent_set_default_calls_all_succeed_and_leave_one_default() {
-        let (_dir, db) = fresh_db().await;
+    async fn concurrent_set_default_calls_all_succeed_and_leave_one_default(backend: Backend) {
+        let (_dir, db) = fresh_db(backend).await;
         let alice = user(&db, "alice").await;
         let (p, _) = project(&db, "team", alice.id).await;
         let mut ids = Vec::new();
@@ -665,9 +661,8 @@ mod tests {
         assert_eq!(defaults, 1);
     }
 
-    #[tokio::test(flavor = "multi_thread")]
-    async fn clone_creates_a_non_default_copy() {
-        let (_dir, db) = fresh_db().await;
+    async fn clone_creates_a_non_default_copy(backend: Backend) {
+        let (_dir, db) = fresh_db(backend).await;
         let alice = user(&db, "alice").await;
         let (p, prod) = project(&db, "team", alice.id).await;
         let (q, q_prod) = project(&db, "other", alice.id).await;
@@ -708,6 +703,14 @@ mod tests {
         assert_eq!(db.list_environments(p.id).await.unwrap().len(), 2);
         assert_eq!(db.list_environments(q.id).await.unwrap().len(), 1);
     }
+
+    on_both_backends!(
+        environments_are_created_listed_and_updated,
+        delete_follows_the_domain_rule,
+        set_default_moves_the_only_default,
+        concurrent_set_default_calls_all_succeed_and_leave_one_default,
+        clone_creates_a_non_default_copy,
+    );
 }
 
 /// What environments hold: the canvas (resources and resource connections).
@@ -748,9 +751,8 @@ mod content_tests {
         .unwrap()
     }
 
-    #[tokio::test(flavor = "multi_thread")]
-    async fn live_canvas_rows_make_an_environment_non_empty() {
-        let (_dir, db) = fresh_db().await;
+    async fn live_canvas_rows_make_an_environment_non_empty(backend: Backend) {
+        let (_dir, db) = fresh_db(backend).await;
         let alice = user(&db, "alice").await;
         let (p, _) = project(&db, "team", alice.id).await;
         let staging = environment(p.id, "staging", false);
@@ -790,9 +792,8 @@ mod content_tests {
         assert!(db.graph(dev.id).await.unwrap().0.is_empty());
     }
 
-    #[tokio::test(flavor = "multi_thread")]
-    async fn clone_copies_live_resources_and_the_connections_among_them() {
-        let (_dir, db) = fresh_db().await;
+    async fn clone_copies_live_resources_and_the_connections_among_them(backend: Backend) {
+        let (_dir, db) = fresh_db(backend).await;
         let alice = user(&db, "alice").await;
         let bob = user(&db, "bob").await;
         let (p, prod) = project(&db, "team", alice.id).await;
@@ -905,4 +906,9 @@ mod content_tests {
             .unwrap();
         assert_eq!((again.resources, again.resource_connections), (5, 3));
     }
+
+    on_both_backends!(
+        live_canvas_rows_make_an_environment_non_empty,
+        clone_copies_live_resources_and_the_connections_among_them,
+    );
 }

@@ -250,9 +250,8 @@ mod tests {
         }
     }
 
-    #[tokio::test(flavor = "multi_thread")]
-    async fn pending_invites_are_unique_per_email_until_they_expire() {
-        let (_dir, db) = fresh_db().await;
+    async fn pending_invites_are_unique_per_email_until_they_expire(backend: Backend) {
+        let (_dir, db) = fresh_db(backend).await;
         let alice = user(&db, "alice").await;
         let bob = user(&db, "bob").await;
         let (p, _) = project(&db, "team", alice.id).await;
@@ -327,9 +326,8 @@ mod tests {
         );
     }
 
-    #[tokio::test(flavor = "multi_thread")]
-    async fn an_invite_is_accepted_once() {
-        let (_dir, db) = fresh_db().await;
+    async fn an_invite_is_accepted_once(backend: Backend) {
+        let (_dir, db) = fresh_db(backend).await;
         let alice = user(&db, "alice").await;
         let bob = user(&db, "bob").await;
         let (p, _) = project(&db, "team", alice.id).await;
@@ -358,9 +356,8 @@ mod tests {
         );
     }
 
-    #[tokio::test(flavor = "multi_thread")]
-    async fn accepting_as_an_existing_member_rolls_back() {
-        let (_dir, db) = fresh_db().await;
+    async fn accepting_as_an_existing_member_rolls_back(backend: Backend) {
+        let (_dir, db) = fresh_db(backend).await;
         let alice = user(&db, "alice").await;
         let bob = user(&db, "bob").await;
         let (p, _) = project(&db, "team", alice.id).await;
@@ -384,4 +381,10 @@ mod tests {
             Role::Viewer
         );
     }
+
+    on_both_backends!(
+        pending_invites_are_unique_per_email_until_they_expire,
+        an_invite_is_accepted_once,
+        accepting_as_an_existing_member_rolls_back,
+    );
 }

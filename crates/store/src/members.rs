@@ -281,9 +281,8 @@ mod tests {
             .collect()
     }
 
-    #[tokio::test(flavor = "multi_thread")]
-    async fn members_are_added_listed_changed_and_removed() {
-        let (_dir, db) = fresh_db().await;
+    async fn members_are_added_listed_changed_and_removed(backend: Backend) {
+        let (_dir, db) = fresh_db(backend).await;
         let alice = user(&db, "alice").await;
         let bob = user(&db, "bob").await;
         let carol = user(&db, "carol").await;
@@ -368,9 +367,8 @@ mod tests {
         );
     }
 
-    #[tokio::test(flavor = "multi_thread")]
-    async fn transfer_keeps_exactly_one_owner() {
-        let (_dir, db) = fresh_db().await;
+    async fn transfer_keeps_exactly_one_owner(backend: Backend) {
+        let (_dir, db) = fresh_db(backend).await;
         let alice = user(&db, "alice").await;
         let bob = user(&db, "bob").await;
         let carol = user(&db, "carol").await;
@@ -411,4 +409,9 @@ mod tests {
         );
         assert_eq!(owners(&db, p.id).await, [bob.id]);
     }
+
+    on_both_backends!(
+        members_are_added_listed_changed_and_removed,
+        transfer_keeps_exactly_one_owner,
+    );
 }

@@ -248,7 +248,7 @@ impl ProjectRepository for Database {
 /// SQLite file per test, users, and a project with owner and default
 /// environment.
 #[cfg(test)]
-#[allow(clippy::unwrap_used, clippy::expect_used)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 pub(crate) mod testing {
     use chrono::{DateTime, SubsecRound, Utc};
     use patchbay_app::ports::{AdminGrant, NewUser, ProjectRepository, UserRepository};
@@ -295,28 +295,30 @@ pub(crate) mod testing {
         }
     }
 
+    /// The backend a store test runs on.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    pub(crate) enum Backend {
+        Sqlite,
+        Postgres,
+    }
+
     /// A migrated database for one test: a SQLite file in a temporary
-    /// directory, or, when `PATCHBAY_STORE_TEST_POSTGRES_URL` names a
-    /// PostgreSQL server (`postgres://user@host:port/db`, a database the
-    /// user may connect to and create databases from), a fresh database
-    /// there.
-    pub(crate) async fn fresh_db() -> (TestDbGuard, Database) {
-        if let Ok(admin_url) = std::env::var("PATCHBAY_STORE_TEST_POSTGRES_URL") {
-            use diesel_async::{AsyncConnection, AsyncPgConnection, SimpleAsyncConnection};
-            let name = format!("patchbay_store_test_{}", Uuid::new_v4().simple());
-            let mut admin = AsyncPgConnection::establish(&admin_url).await.unwrap();
-            admin
-                .batch_execute(&format!("CREATE DATABASE {name}"))
-                .await
-                .unwrap();
-            let base = &admin_url[..admin_url.rfind('/').unwrap()];
-            let guard = TestDbGuard::Postgres {
-                admin_url: admin_url.clone(),
-                name: name.clone(),
+    /// directory, or a fresh database in the test PostgreSQL (the same
+    /// server, and the same policy when it is missing, as the black-box
+    /// tests: see `patchbay-test-postgres`).
+    pub(crate) async fn fresh_db(backend: Backend) -> (TestDbGuard, Database) {
+        if backend == Backend::Postgres {
+            let test = patchbay_test_postgres::current_test();
+            let patchbay_test_postgres::Fresh::Database {
+                url,
+                name,
+                admin_url,
+            } = patchbay_test_postgres::fresh_database(&test).await
+            else {
+                panic!("{test}: PostgreSQL was skipped; on_both_backends! checks first");
             };
-            let db = Database::connect(&DatabaseOptions::new(format!("{base}/{name}")))
-                .await
-                .unwrap();
+            let guard = TestDbGuard::Postgres { admin_url, name };
+            let db = Database::connect(&DatabaseOptions::new(url)).await.unwrap();
             return (guard, db);
         }
         let dir = tempfile::tempdir().unwrap();
@@ -324,6 +326,29 @@ pub(crate) mod testing {
         let db = Database::connect(&DatabaseOptions::new(url)).await.unwrap();
         (TestDbGuard::Sqlite(dir), db)
     }
+
+    /// Declares each `async fn name(backend: Backend)` store test twice,
+    /// `name::sqlite` and `name::postgres`: one body, both backends. The
+    /// PostgreSQL half fails when PostgreSQL is missing, unless the run opts
+    /// out with `PATCHBAY_TEST_SKIP_POSTGRES=1` (then it is skipped and
+    /// counted; never under `CI=true`).
+    macro_rules! on_both_backends {
+        ($($name:ident),* $(,)?) => {$(
+            mod $name {
+                #[tokio::test(flavor = "multi_thread")]
+                async fn sqlite() {
+                    super::$name($crate::projects::testing::Backend::Sqlite).await;
+                }
+                #[tokio::test(flavor = "multi_thread")]
+                async fn postgres() {
+                    if patchbay_test_postgres::available(&patchbay_test_postgres::current_test()) {
+                        super::$name($crate::projects::testing::Backend::Postgres).await;
+                    }
+                }
+            }
+        )*};
+    }
+    pub(crate) use on_both_backends;
 
     pub(crate) async fn user(db: &Database, local: &str) -> User {
         db.create_user(
@@ -418,9 +443,8 @@ mod tests {
     use super::testing::*;
     use super::*;
 
-    #[tokio::test(flavor = "multi_thread")]
-    async fn create_project_inserts_owner_and_default_environment() {
-        let (_dir, db) = fresh_db().await;
+    async fn create_project_inserts_owner_and_default_environment(backend: Backend) {
+        let (_dir, db) = fresh_db(backend).await;
         let alice = user(&db, "alice").await;
         let (project, owner, env) = new_project("my-saas", alice.id);
         let created = db
@@ -459,9 +483,8 @@ mod tests {
         );
     }
 
-    #[tokio::test(flavor = "multi_thread")]
-    async fn a_taken_name_is_a_conflict_and_inserts_nothing() {
-        let (_dir, db) = fresh_db().await;
+    async fn a_taken_name_is_a_conflict_and_inserts_nothing(backend: Backend) {
+        let (_dir, db) = fresh_db(backend).await;
         let alice = user(&db, "alice").await;
         project(&db, "my-saas", alice.id).await;
         let (dup, owner, env) = new_project("my-saas", alice.id);
@@ -478,9 +501,8 @@ mod tests {
         assert_eq!(total, 1);
     }
 
-    #[tokio::test(flavor = "multi_thread")]
-    async fn projects_are_listed_newest_first_by_page() {
-        let (_dir, db) = fresh_db().await;
+    async fn projects_are_listed_newest_first_by_page(backend: Backend) {
+        let (_dir, db) = fresh_db(backend).await;
         let alice = user(&db, "alice").await;
         let bob = user(&db, "bob").await;
         let mut names = Vec::new();
@@ -514,9 +536,8 @@ mod tests {
         assert!(past_end.is_empty());
     }
 
-    #[tokio::test(flavor = "multi_thread")]
-    async fn update_writes_every_mutable_column() {
-        let (_dir, db) = fresh_db().await;
+    async fn update_writes_every_mutable_column(backend: Backend) {
+        let (_dir, db) = fresh_db(backend).await;
         let alice = user(&db, "alice").await;
         let (mut p, _) = project(&db, "one", alice.id).await;
         project(&db, "two", alice.id).await;
@@ -545,9 +566,8 @@ mod tests {
         assert_eq!(db.update_project(missing).await, Err(StoreError::NotFound));
     }
 
-    #[tokio::test(flavor = "multi_thread")]
-    async fn delete_cascades_and_then_is_not_found() {
-        let (_dir, db) = fresh_db().await;
+    async fn delete_cascades_and_then_is_not_found(backend: Backend) {
+        let (_dir, db) = fresh_db(backend).await;
         let alice = user(&db, "alice").await;
         let bob = user(&db, "bob").await;
         let (p, env) = project(&db, "doomed", alice.id).await;
@@ -564,9 +584,8 @@ mod tests {
     }
 
     /// Up → down → up (then down again, leaving the database empty).
-    #[tokio::test(flavor = "multi_thread")]
-    async fn migrations_revert_and_reapply() {
-        let (guard, db) = fresh_db().await;
+    async fn migrations_revert_and_reapply(backend: Backend) {
+        let (guard, db) = fresh_db(backend).await;
         let url = match &guard {
             TestDbGuard::Sqlite(dir) => {
                 format!("sqlite://{}", dir.path().join("patchbay.db").display())
@@ -590,4 +609,13 @@ mod tests {
         assert_eq!(down.versions.len(), up.versions.len());
         assert_eq!(down_again, down);
     }
+
+    on_both_backends!(
+        create_project_inserts_owner_and_default_environment,
+        a_taken_name_is_a_conflict_and_inserts_nothing,
+        projects_are_listed_newest_first_by_page,
+        update_writes_every_mutable_column,
+        delete_cascades_and_then_is_not_found,
+        migrations_revert_and_reapply,
+    );
 }

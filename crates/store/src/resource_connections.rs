@@ -464,9 +464,8 @@ mod tests {
         }
     }
 
-    #[tokio::test(flavor = "multi_thread")]
-    async fn create_checks_ends_rules_and_duplicates() {
-        let (_dir, db) = fresh_db().await;
+    async fn create_checks_ends_rules_and_duplicates(backend: Backend) {
+        let (_dir, db) = fresh_db(backend).await;
         let alice = user(&db, "alice").await;
         let (p, prod) = project(&db, "team", alice.id).await;
         let staging = environment(p.id, "staging", false);
@@ -621,9 +620,8 @@ mod tests {
         assert_ne!(again.id, created.id);
     }
 
-    #[tokio::test(flavor = "multi_thread")]
-    async fn lists_filter_and_page_live_connections() {
-        let (_dir, db) = fresh_db().await;
+    async fn lists_filter_and_page_live_connections(backend: Backend) {
+        let (_dir, db) = fresh_db(backend).await;
         let alice = user(&db, "alice").await;
         let (p, prod) = project(&db, "team", alice.id).await;
         let staging = environment(p.id, "staging", false);
@@ -770,9 +768,8 @@ mod tests {
         assert!(resources.is_empty() && connections.is_empty());
     }
 
-    #[tokio::test(flavor = "multi_thread")]
-    async fn updates_apply_only_to_the_state_they_were_read_from() {
-        let (_dir, db) = fresh_db().await;
+    async fn updates_apply_only_to_the_state_they_were_read_from(backend: Backend) {
+        let (_dir, db) = fresh_db(backend).await;
         let alice = user(&db, "alice").await;
         let (_, prod) = project(&db, "team", alice.id).await;
         let app = resource(&db, &prod, T::Application, "app").await;
@@ -857,9 +854,8 @@ mod tests {
         );
     }
 
-    #[tokio::test(flavor = "multi_thread")]
-    async fn concurrent_creates_of_one_pair_make_one_connection() {
-        let (_dir, db) = fresh_db().await;
+    async fn concurrent_creates_of_one_pair_make_one_connection(backend: Backend) {
+        let (_dir, db) = fresh_db(backend).await;
         let alice = user(&db, "alice").await;
         let (_, prod) = project(&db, "team", alice.id).await;
         let app = resource(&db, &prod, T::Application, "app").await;
@@ -886,9 +882,8 @@ mod tests {
         assert_eq!(created, 1);
     }
 
-    #[tokio::test(flavor = "multi_thread")]
-    async fn a_create_racing_a_delete_of_its_end_leaves_no_live_orphan() {
-        let (_dir, db) = fresh_db().await;
+    async fn a_create_racing_a_delete_of_its_end_leaves_no_live_orphan(backend: Backend) {
+        let (_dir, db) = fresh_db(backend).await;
         let alice = user(&db, "alice").await;
         let (_, prod) = project(&db, "team", alice.id).await;
         for round in 0..10 {
@@ -923,4 +918,12 @@ mod tests {
             );
         }
     }
+
+    on_both_backends!(
+        create_checks_ends_rules_and_duplicates,
+        lists_filter_and_page_live_connections,
+        updates_apply_only_to_the_state_they_were_read_from,
+        concurrent_creates_of_one_pair_make_one_connection,
+        a_create_racing_a_delete_of_its_end_leaves_no_live_orphan,
+    );
 }

@@ -432,9 +432,8 @@ mod tests {
     use super::*;
     use crate::projects::testing::*;
 
-    #[tokio::test(flavor = "multi_thread")]
-    async fn resources_are_created_found_and_listed() {
-        let (_dir, db) = fresh_db().await;
+    async fn resources_are_created_found_and_listed(backend: Backend) {
+        let (_dir, db) = fresh_db(backend).await;
         let alice = user(&db, "alice").await;
         let (p, prod) = project(&db, "team", alice.id).await;
         let staging = environment(p.id, "staging", false);
@@ -522,9 +521,8 @@ mod tests {
         assert_eq!(total, 0);
     }
 
-    #[tokio::test(flavor = "multi_thread")]
-    async fn names_are_unique_per_environment_type_and_parent_domain() {
-        let (_dir, db) = fresh_db().await;
+    async fn names_are_unique_per_environment_type_and_parent_domain(backend: Backend) {
+        let (_dir, db) = fresh_db(backend).await;
         let alice = user(&db, "alice").await;
         let (p, prod) = project(&db, "team", alice.id).await;
         let staging = environment(p.id, "staging", false);
@@ -585,9 +583,8 @@ mod tests {
         assert_eq!(restored.parent_domain.as_deref(), Some("c.example"));
     }
 
-    #[tokio::test(flavor = "multi_thread")]
-    async fn update_writes_the_mutable_columns_of_live_resources_only() {
-        let (_dir, db) = fresh_db().await;
+    async fn update_writes_the_mutable_columns_of_live_resources_only(backend: Backend) {
+        let (_dir, db) = fresh_db(backend).await;
         let alice = user(&db, "alice").await;
         let (_, prod) = project(&db, "team", alice.id).await;
         let r = resource(&db, &prod, ResourceType::Instance, "web").await;
@@ -620,9 +617,8 @@ mod tests {
         assert_eq!(db.update_resource(cleared).await, Err(StoreError::NotFound));
     }
 
-    #[tokio::test(flavor = "multi_thread")]
-    async fn soft_delete_takes_the_connections_both_ways_and_restore_leaves_them() {
-        let (_dir, db) = fresh_db().await;
+    async fn soft_delete_takes_the_connections_both_ways_and_restore_leaves_them(backend: Backend) {
+        let (_dir, db) = fresh_db(backend).await;
         let alice = user(&db, "alice").await;
         let (p, prod) = project(&db, "team", alice.id).await;
         let server = resource(&db, &prod, ResourceType::Instance, "server").await;
@@ -721,4 +717,11 @@ mod tests {
             .unwrap()
             .unwrap();
     }
+
+    on_both_backends!(
+        resources_are_created_found_and_listed,
+        names_are_unique_per_environment_type_and_parent_domain,
+        update_writes_the_mutable_columns_of_live_resources_only,
+        soft_delete_takes_the_connections_both_ways_and_restore_leaves_them,
+    );
 }

@@ -1,5 +1,11 @@
-//! PostgreSQL for tests: one server per test process (external, or a
-//! throwaway cluster), one fresh database per test.
+//! PostgreSQL for patchbay's tests: one server per test process (external,
+//! or a throwaway cluster), one fresh database per test. Shared by the
+//! black-box harness (`patchbay-tests`) and the store crate's own tests, so
+//! both run on the same kind of PostgreSQL under the same policy.
+//!
+//! The server is `PATCHBAY_TEST_DATABASE_URL` (a server whose user may
+//! `CREATE DATABASE`) when set, else a cluster started from the machine's
+//! `initdb`/`postgres` (`/usr/lib/postgresql/*/bin`, or `PATCHBAY_PG_BIN`).
 //!
 //! The throwaway cluster runs under a tiny `sh` guard whose standard input is
 //! a pipe held by this process: when the test process exits, for whatever
@@ -38,22 +44,55 @@ static SERVER: OnceLock<Result<Server, String>> = OnceLock::new();
 const START_ATTEMPTS: usize = 3;
 
 /// What a test gets when it asks for PostgreSQL.
-pub(crate) enum Fresh {
-    /// A new, empty database: its URL and name.
-    Database { url: String, name: String },
+#[derive(Debug)]
+pub enum Fresh {
+    /// A new, empty database: its URL, its name, and the URL of the server's
+    /// `postgres` database (to drop it from).
+    Database {
+        url: String,
+        name: String,
+        admin_url: String,
+    },
     /// PostgreSQL is unavailable and the person running the tests opted out
     /// with `PATCHBAY_TEST_SKIP_POSTGRES=1`; the skip has been recorded.
     Skipped,
 }
 
 /// Whether the tests run under CI (`CI=true` or `CI=1`, as `.ci/run` sets).
-pub(crate) fn under_ci() -> bool {
+pub fn under_ci() -> bool {
     std::env::var("CI").is_ok_and(|v| v == "true" || v == "1")
 }
 
 /// Whether the person running the tests opted out of PostgreSQL.
-pub(crate) fn skip_opted_in() -> bool {
+pub fn skip_opted_in() -> bool {
     std::env::var("PATCHBAY_TEST_SKIP_POSTGRES").is_ok_and(|v| v == "1" || v == "true")
+}
+
+/// The running test's name (libtest names each test's thread after it).
+#[must_use]
+pub fn current_test() -> String {
+    std::thread::current()
+        .name()
+        .unwrap_or("an unnamed test")
+        .to_owned()
+}
+
+/// Whether PostgreSQL is available to the test named `test`: `true` when
+/// it is; `false` when it is not and the run opted out (the skip is
+/// recorded). Starts the server on first use.
+///
+/// # Panics
+/// When PostgreSQL is unavailable and the run did not opt out (or runs
+/// under CI, where opting out is not possible).
+#[must_use]
+pub fn available(test: &str) -> bool {
+    match server() {
+        Ok(_) => true,
+        Err(why) => {
+            refuse(test, &why);
+            false
+        }
+    }
 }
 
 /// A fresh database for the test named `test`, or a recorded skip.
@@ -61,31 +100,43 @@ pub(crate) fn skip_opted_in() -> bool {
 /// # Panics
 /// When PostgreSQL is unavailable and the run did not opt out (or runs
 /// under CI, where opting out is not possible).
-#[allow(clippy::panic)]
-pub(crate) async fn fresh_database(test: &str) -> Fresh {
+pub async fn fresh_database(test: &str) -> Fresh {
     match try_fresh_database().await {
-        Ok((url, name)) => Fresh::Database { url, name },
-        Err(why) if under_ci() => panic!(
-            "PostgreSQL is required under CI but unavailable for {test}: {why}"
-        ),
-        Err(why) if skip_opted_in() => {
-            record_skip(test, &why);
+        Ok((url, name, admin_url)) => Fresh::Database {
+            url,
+            name,
+            admin_url,
+        },
+        Err(why) => {
+            refuse(test, &why);
             Fresh::Skipped
         }
-        Err(why) => panic!(
+    }
+}
+
+/// Applies the policy to an unavailable PostgreSQL: fail under CI, record a
+/// skip when the run opted out, fail otherwise.
+#[allow(clippy::panic)]
+fn refuse(test: &str, why: &str) {
+    if under_ci() {
+        panic!("PostgreSQL is required under CI but unavailable for {test}: {why}");
+    }
+    if !skip_opted_in() {
+        panic!(
             "PostgreSQL is unavailable for {test}: {why}\n\
              Install the PostgreSQL server (Debian: `postgresql`; the harness looks in \
              /usr/lib/postgresql/*/bin or PATCHBAY_PG_BIN), or point \
              PATCHBAY_TEST_DATABASE_URL at a server whose user may CREATE DATABASE. \
              To run without PostgreSQL set PATCHBAY_TEST_SKIP_POSTGRES=1: the PostgreSQL \
              half of every test is then skipped and the run proves nothing about that backend."
-        ),
+        );
     }
+    record_skip(test, why);
 }
 
-/// Creates a fresh database and returns its URL and name.
-async fn try_fresh_database() -> Result<(String, String), String> {
-    let server = SERVER
+/// The server of this process, started on first use.
+fn server() -> Result<&'static Server, String> {
+    SERVER
         .get_or_init(|| {
             // Blocking set-up on a plain thread so no async runtime is
             // stalled inside the lock for long.
@@ -94,20 +145,26 @@ async fn try_fresh_database() -> Result<(String, String), String> {
                 .unwrap_or_else(|_| Err("PostgreSQL start-up panicked".into()))
         })
         .as_ref()
-        .map_err(|why| format!("{why} (start-up failed once in this test process; not retried)"))?;
+        .map_err(|why| format!("{why} (start-up failed once in this test process; not retried)"))
+}
+
+/// Creates a fresh database and returns its URL, name and admin URL.
+async fn try_fresh_database() -> Result<(String, String, String), String> {
+    let server = server()?;
     let name = format!("patchbay_test_{}", uuid::Uuid::new_v4().simple());
-    let mut admin = AsyncPgConnection::establish(&format!("{}/postgres", server.base_url))
+    let admin_url = format!("{}/postgres", server.base_url);
+    let mut admin = AsyncPgConnection::establish(&admin_url)
         .await
         .map_err(|e| format!("cannot connect to the test PostgreSQL: {e}"))?;
     diesel::sql_query(format!("CREATE DATABASE {name}"))
         .execute(&mut admin)
         .await
         .map_err(|e| format!("cannot create a test database: {e}"))?;
-    Ok((format!("{}/{name}", server.base_url), name))
+    Ok((format!("{}/{name}", server.base_url), name, admin_url))
 }
 
 /// Drops a test database (best effort).
-pub(crate) async fn drop_database(name: &str) {
+pub async fn drop_database(name: &str) {
     let Some(Ok(server)) = SERVER.get() else {
         return;
     };
