@@ -164,11 +164,17 @@ string_enum! {
     /// A field of a credential connection that a type may use.
     #[derive(PartialOrd, Ord)]
     pub enum CredentialField as "connection field" {
+        /// Host name, address, or (sqlite) file path.
         Host = "host",
+        /// TCP port, 1–65535.
         Port = "port",
+        /// Database or schema name.
         Schema = "schema",
+        /// User name.
         Login = "login",
+        /// Password (sealed at rest).
         Password = "password",
+        /// A JSON object of driver options, as a string (sealed at rest).
         Extra = "extra",
     }
 }
@@ -177,12 +183,19 @@ string_enum! {
     /// The kind of system a credential connection reaches.
     #[derive(PartialOrd, Ord)]
     pub enum CredentialType as "connection type" {
+        /// PostgreSQL.
         Postgres = "postgres",
+        /// MySQL or MariaDB.
         Mysql = "mysql",
+        /// An SQLite file.
         Sqlite = "sqlite",
+        /// An HTTP / REST API.
         Http = "http",
+        /// SFTP over SSH.
         Sftp = "sftp",
+        /// An S3-compatible bucket.
         S3 = "s3",
+        /// Any TCP service.
         Generic = "generic",
     }
 }

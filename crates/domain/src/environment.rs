@@ -21,9 +21,13 @@ pub const CLONED_CONNECTION_STATUS: ConnectionStatus = ConnectionStatus::Pending
 string_enum! {
     /// What an environment is for.
     pub enum EnvironmentType as "environment type" {
+        /// Serves real users.
         Production = "production",
+        /// Pre-production.
         Staging = "staging",
+        /// Day-to-day work (the default type).
         Development = "development",
+        /// Short-lived, e.g. per pull request.
         Preview = "preview",
     }
 }
@@ -31,17 +35,27 @@ string_enum! {
 /// An environment (`name` is the `:environmentSlug` of paths).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Environment {
+    /// The environment's id (UUID v7).
     pub id: Uuid,
+    /// The project it belongs to.
     pub project_id: Uuid,
+    /// Its name, a slug unique in the project (`:environmentSlug` in paths).
     pub name: Slug,
+    /// A human name, if set.
     pub display_name: Option<String>,
+    /// production, staging, development or preview.
     pub env_type: EnvironmentType,
+    /// Free text, if set.
     pub description: Option<String>,
+    /// A `#rrggbb` colour for the UI, if set.
     pub color: Option<HexColor>,
+    /// The git branch it deploys, if set.
     pub git_branch: Option<String>,
     /// Exactly one environment of a project is the default.
     pub is_default: bool,
+    /// Creation time (UTC).
     pub created_at: DateTime<Utc>,
+    /// Last change (UTC).
     pub updated_at: DateTime<Utc>,
 }
 

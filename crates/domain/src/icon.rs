@@ -7,9 +7,13 @@ pub const MAX_ICON_BYTES: usize = 1024 * 1024;
 /// An accepted icon format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ImageFormat {
+    /// PNG (`\x89PNG\r\n\x1a\n`).
     Png,
+    /// JPEG (`FF D8 FF`).
     Jpeg,
+    /// GIF (`GIF87a`/`GIF89a`).
     Gif,
+    /// WebP (`RIFF….WEBP`).
     Webp,
 }
 

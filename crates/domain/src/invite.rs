@@ -16,13 +16,21 @@ pub const DEFAULT_INVITE_TTL: TimeDelta = TimeDelta::days(7);
 /// An invitation to join a project with a role.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Invite {
+    /// The invite's id (UUID v7).
     pub id: Uuid,
+    /// The project it grants access to.
     pub project_id: Uuid,
+    /// Who may accept it (the accepting account's email must match).
     pub email: Email,
+    /// The role it grants (never `owner`, never above the inviter's).
     pub role: Role,
+    /// The user who created it.
     pub invited_by: Uuid,
+    /// When it stops working (410 Gone after; seed 004: 7 days by default).
     pub expires_at: DateTime<Utc>,
+    /// When it was accepted; `None` while pending.
     pub accepted_at: Option<DateTime<Utc>>,
+    /// Creation time (UTC).
     pub created_at: DateTime<Utc>,
 }
 

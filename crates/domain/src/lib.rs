@@ -13,6 +13,8 @@
 //! The crate's README (a runnable example of embedding it) is compiled as a
 //! doctest.
 
+#![warn(missing_docs)]
+
 mod string_enum;
 
 pub mod color;

@@ -10,10 +10,15 @@ use crate::role::Role;
 /// A user's membership of a project.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Member {
+    /// The membership's id (UUID v7).
     pub id: Uuid,
+    /// The project.
     pub project_id: Uuid,
+    /// The member's user id.
     pub user_id: Uuid,
+    /// The member's role in the project.
     pub role: Role,
+    /// When the user joined (UTC).
     pub created_at: DateTime<Utc>,
 }
 

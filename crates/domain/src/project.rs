@@ -11,18 +11,29 @@ use crate::slug::ProjectName;
 /// A project (`name` is the `:projectSlug` of paths).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Project {
+    /// The project's id (UUID v7).
     pub id: Uuid,
+    /// Its name, a slug unique on the instance (`:projectSlug` in paths).
     pub name: ProjectName,
+    /// A human name, if set.
     pub display_name: Option<String>,
+    /// Free text, if set.
     pub description: Option<String>,
+    /// A `#rrggbb` colour for the UI, if set.
     pub color: Option<HexColor>,
     /// Where the uploaded icon is served, e.g. `/uploads/projects/<random>.png`.
     pub icon_path: Option<String>,
+    /// Seed 004's single-server mode flag.
     pub single_server_mode: bool,
+    /// Seed 004's default server, if set.
     pub default_server_id: Option<Uuid>,
+    /// Seed 004's error-tracking flag.
     pub auto_error_tracking_enabled: bool,
+    /// The one owner's user id.
     pub owner_id: Uuid,
+    /// Creation time (UTC).
     pub created_at: DateTime<Utc>,
+    /// Last change (UTC).
     pub updated_at: DateTime<Utc>,
 }
 

@@ -121,7 +121,9 @@ string_enum! {
 /// Where a resource sits on the canvas.
 #[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
 pub struct Position {
+    /// Horizontal canvas coordinate (finite, |x| ≤ 1e7).
     pub x: f64,
+    /// Vertical canvas coordinate (finite, |y| ≤ 1e7).
     pub y: f64,
 }
 
@@ -154,20 +156,31 @@ impl Position {
 /// A resource of an environment. `deleted_at` marks a soft delete.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Resource {
+    /// The resource's id (an integer, as the seeds show).
     pub id: i64,
+    /// The project.
     pub project_id: Uuid,
+    /// The environment it lives in.
     pub environment_id: Uuid,
+    /// Its type (seed 002's list).
     pub resource_type: ResourceType,
+    /// Its name (subdomains: the lowercased label).
     pub name: String,
+    /// Its status (`active` on create).
     pub status: String,
+    /// Where it sits on the canvas.
     pub position: Position,
+    /// Free-form JSON configuration (an object, at most 16 KiB).
     pub config: serde_json::Value,
     /// The `conn_id` of the credential connection the resource uses.
     pub credential_conn_id: Option<String>,
     /// Subdomains only: the parent domain (`blog` + `example.com`).
     pub parent_domain: Option<String>,
+    /// Creation time (UTC).
     pub created_at: DateTime<Utc>,
+    /// Last change (UTC).
     pub updated_at: DateTime<Utc>,
+    /// When it was soft-deleted; `None` while live.
     pub deleted_at: Option<DateTime<Utc>>,
 }
 

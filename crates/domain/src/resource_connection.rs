@@ -73,7 +73,9 @@ impl ConnectionStatus {
 /// An allowed status move. `from == to` is a no-op.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Transition {
+    /// The current status.
     pub from: ConnectionStatus,
+    /// The status asked for.
     pub to: ConnectionStatus,
 }
 
@@ -89,7 +91,9 @@ impl Transition {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 #[error("Cannot change status from {from} to {to}")]
 pub struct InvalidStatusTransition {
+    /// The current status.
     pub from: ConnectionStatus,
+    /// The status asked for.
     pub to: ConnectionStatus,
 }
 
@@ -119,7 +123,9 @@ impl DomainError for InvalidStatusTransition {
     "Connection from {source_type} to {target_type} is not allowed. Please configure this connection in allowed_connections table."
 )]
 pub struct ConnectionNotAllowed {
+    /// The source's type.
     pub source_type: ResourceType,
+    /// The target's type.
     pub target_type: ResourceType,
 }
 
@@ -228,7 +234,9 @@ impl FromIterator<(ResourceType, ResourceType)> for AllowedConnections {
 /// One end of a connection.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Side {
+    /// The connection's source end.
     Source,
+    /// The connection's target end.
     Target,
 }
 
@@ -252,9 +260,13 @@ impl fmt::Display for Side {
 /// The two ends of a connection as a client declares them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct ConnectionEnds {
+    /// The declared type of the source.
     pub source_type: ResourceType,
+    /// The source resource's id.
     pub source_id: i64,
+    /// The declared type of the target.
     pub target_type: ResourceType,
+    /// The target resource's id.
     pub target_id: i64,
 }
 
@@ -270,9 +282,13 @@ pub enum ResourceConnectionError {
         "The declared {side} resource type '{declared}' does not match resource {resource_id}, which is of type '{actual}'"
     )]
     TypeMismatch {
+        /// Which end.
         side: Side,
+        /// That end's resource id.
         resource_id: i64,
+        /// The type the request declared.
         declared: ResourceType,
+        /// The type the resource has.
         actual: ResourceType,
     },
     /// No rule allows the pair.
@@ -285,7 +301,10 @@ pub enum ResourceConnectionError {
     #[error(
         "An error message can only be set when the status is 'failed' (the status would be '{status}')"
     )]
-    ErrorMessageRequiresFailed { status: ConnectionStatus },
+    ErrorMessageRequiresFailed {
+        /// The status the connection would have.
+        status: ConnectionStatus,
+    },
 }
 
 impl ResourceConnectionError {
@@ -409,7 +428,9 @@ pub fn next_error_message(
 /// The status and error message a connection ends up with after a `PATCH`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StatusUpdate {
+    /// The new status.
     pub status: ConnectionStatus,
+    /// The new error message (kept only while `failed`).
     pub error_message: Option<String>,
     /// The status move (a no-op when the status does not change).
     pub transition: Transition,
@@ -441,19 +462,31 @@ pub fn update_status(
 /// A connection between two resources of one environment.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ResourceConnection {
+    /// The connection's id (an integer, as seed 000 shows).
     pub id: i64,
     /// Who created it.
     pub user_id: Uuid,
+    /// The project.
     pub project_id: Uuid,
+    /// The environment.
     pub environment_id: Uuid,
+    /// The source resource's type.
     pub source_type: ResourceType,
+    /// The source resource's id.
     pub source_id: i64,
+    /// The target resource's type.
     pub target_type: ResourceType,
+    /// The target resource's id.
     pub target_id: i64,
+    /// Its status (the state machine of SPEC §7).
     pub status: ConnectionStatus,
+    /// Free-form JSON details (RFC 7386 merge-patched on update).
     pub connection_details: Option<serde_json::Value>,
+    /// Why it failed; only while `failed`.
     pub error_message: Option<String>,
+    /// Creation time (UTC).
     pub created_at: DateTime<Utc>,
+    /// Last change (UTC).
     pub updated_at: DateTime<Utc>,
 }
 

@@ -73,34 +73,50 @@ string_enum! {
     /// operations (editing allowed-connection rules) are not project actions:
     /// they need the user's instance-admin flag.
     pub enum Action as "action" {
+        /// See the project and its settings.
         ViewProject = "view_project",
+        /// Change the project's name, display name, description, colour, flags.
         UpdateProject = "update_project",
+        /// Delete the project and everything in it.
         DeleteProject = "delete_project",
+        /// Upload the project's icon.
         UploadIcon = "upload_icon",
+        /// Remove the project's icon.
         DeleteIcon = "delete_icon",
+        /// Hand ownership to another member (the old owner becomes admin).
         TransferOwnership = "transfer_ownership",
+        /// List the members.
         ListMembers = "list_members",
+        /// Add a member (never as owner).
         AddMember = "add_member",
+        /// Change a member's role (never the owner's, never to owner).
         UpdateMemberRole = "update_member_role",
+        /// Remove another member (never the owner).
         RemoveMember = "remove_member",
         /// Removing oneself. Every role has it; the owner is still refused
         /// by [`can_remove_member`] (it must transfer ownership first).
         LeaveProject = "leave_project",
+        /// List pending invites.
         ViewInvites = "view_invites",
         /// Create and cancel invites.
         ManageInvites = "manage_invites",
+        /// See environments.
         ViewEnvironment = "view_environment",
         /// Create, update, delete and set-default environments.
         ManageEnvironments = "manage_environments",
+        /// Clone an environment with its content.
         CloneEnvironment = "clone_environment",
         /// List and get resources and subdomains.
         ViewResources = "view_resources",
         /// Create, update, delete and restore resources and subdomains.
         WriteResources = "write_resources",
+        /// List and get resource connections and the graph.
         ViewResourceConnections = "view_resource_connections",
+        /// Create, update and delete resource connections.
         WriteResourceConnections = "write_resource_connections",
         /// List, get (masked) and see the users of credential connections.
         ViewCredentials = "view_credentials",
+        /// Create, replace and delete credential connections.
         WriteCredentials = "write_credentials",
         /// Run the connectivity tester on a credential connection.
         TestCredentials = "test_credentials",

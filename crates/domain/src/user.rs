@@ -187,12 +187,17 @@ string_value!(DisplayName);
 /// the store and the hasher ever see it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct User {
+    /// The user's id (UUID v7).
     pub id: Uuid,
+    /// The normalised email (unique, case-insensitively).
     pub email: Email,
+    /// The display name.
     pub name: String,
     /// Instance administrator (the first registered user, or made by the CLI).
     pub is_admin: bool,
+    /// Creation time (UTC).
     pub created_at: DateTime<Utc>,
+    /// Last change (UTC).
     pub updated_at: DateTime<Utc>,
 }
 
