@@ -77,11 +77,19 @@ enum SecretsCommand {
     },
 }
 
+/// Capped whatever `RUST_LOG` says: at debug, tokio-postgres prints every
+/// bound parameter of every statement — sealed secrets and password hashes
+/// among them (SPEC §8: no ciphertext in a log).
+const ALWAYS_QUIET: &str = "tokio_postgres::query=info";
+
 fn main() -> ExitCode {
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let filter = match ALWAYS_QUIET.parse() {
+        Ok(directive) => filter.add_directive(directive),
+        Err(_) => filter,
+    };
     tracing_subscriber::fmt()
-        .with_env_filter(
-            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
-        )
+        .with_env_filter(filter)
         .with_writer(std::io::stderr)
         .init();
     let cli = Cli::parse();
