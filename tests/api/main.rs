@@ -7,6 +7,7 @@
 mod auth;
 mod authz;
 mod conventions;
+mod credential_connections;
 mod environments;
 mod members;
 mod ops;
