@@ -6,6 +6,7 @@
 
 mod auth;
 mod authz;
+mod connection_tests;
 mod conventions;
 mod credential_connections;
 mod environments;
