@@ -7,14 +7,9 @@ use serde_json::json;
 
 async fn unknown_routes_are_404_in_the_error_shape(app: &TestApp) {
     let res = app.client.get("/api/v1/nothing-here", None).await;
-    assert_eq!(res.status, 404);
-    assert_eq!(res.json()["error"], "Not Found");
-    assert!(
-        res.json()["message"]
-            .as_str()
-            .unwrap()
-            .contains("/api/v1/nothing-here")
-    );
+    res.assert_error(404, "Not Found", "No route for GET /api/v1/nothing-here");
+    let res = app.client.delete("/nowhere", None).await;
+    res.assert_error(404, "Not Found", "No route for DELETE /nowhere");
 }
 
 async fn bodies_over_256_kib_are_413(app: &TestApp) {
@@ -32,8 +27,11 @@ async fn bodies_over_256_kib_are_413(app: &TestApp) {
             &[],
         )
         .await;
-    assert_eq!(res.status, 413, "{}", res.text());
-    assert_eq!(res.json()["error"], "Payload Too Large");
+    res.assert_error(
+        413,
+        "Payload Too Large",
+        "The request body exceeds 262144 bytes",
+    );
 }
 
 async fn malformed_json_and_wrong_content_type_are_4xx(app: &TestApp) {
@@ -47,9 +45,7 @@ async fn malformed_json_and_wrong_content_type_are_4xx(app: &TestApp) {
             &[],
         )
         .await;
-    assert_eq!(res.status, 400, "{}", res.text());
-    let msg = res.json()["message"].as_str().unwrap().to_owned();
-    assert!(msg.contains("Invalid JSON"), "{msg}");
+    res.assert_error_starting(400, "Bad Request", "Invalid JSON body: EOF while parsing");
 
     let res = app
         .client
@@ -61,8 +57,11 @@ async fn malformed_json_and_wrong_content_type_are_4xx(app: &TestApp) {
             &[],
         )
         .await;
-    assert_eq!(res.status, 400, "{}", res.text());
-    assert_eq!(res.json()["error"], "Unsupported Media Type");
+    res.assert_error(
+        400,
+        "Unsupported Media Type",
+        "Content-Type must be application/json",
+    );
 
     let res = app
         .client
@@ -74,13 +73,21 @@ async fn malformed_json_and_wrong_content_type_are_4xx(app: &TestApp) {
             &[("content-type", "application/json")],
         )
         .await;
-    assert_eq!(res.status, 400, "{}", res.text());
+    res.assert_error(400, "Bad Request", "A JSON body is required");
 
     let res = app
         .client
         .post("/api/auth/register", None, &json!([1, 2]))
         .await;
-    assert_eq!(res.status, 400, "{}", res.text());
+    // serde reads a struct from an array too; the message names the element.
+    res.assert_error(
+        400,
+        "Bad Request",
+        "[0]: invalid type: integer `1`, expected a string",
+    );
+    // Nothing of the above created an account.
+    let (user, _) = crate::support::register(app, "a@example.com").await;
+    assert_eq!(user["is_admin"], true, "still the first user");
 }
 
 async fn every_response_carries_a_request_id(app: &TestApp) {
@@ -100,7 +107,7 @@ async fn every_response_carries_a_request_id(app: &TestApp) {
             &[("x-request-id", "abc-123")],
         )
         .await;
-    assert_eq!(res.status, 401);
+    res.assert_error(401, "Unauthorized", "Missing Authorization header");
     assert_eq!(res.header("x-request-id"), Some("abc-123"));
     let res = app
         .client
@@ -112,7 +119,25 @@ async fn every_response_carries_a_request_id(app: &TestApp) {
             &[("x-request-id", "bad id\twith tabs")],
         )
         .await;
-    assert_ne!(res.header("x-request-id"), Some("bad id\twith tabs"));
+    let replaced = res.header("x-request-id").unwrap();
+    assert_ne!(replaced, "bad id\twith tabs");
+    assert!(uuid::Uuid::parse_str(replaced).is_ok(), "{replaced}");
+    let long = "a".repeat(65);
+    let res = app
+        .client
+        .raw(
+            Method::GET,
+            "/healthz",
+            None,
+            None,
+            &[("x-request-id", &long)],
+        )
+        .await;
+    assert_ne!(res.header("x-request-id"), Some(long.as_str()));
+    // Every response the test client sees is checked for an x-request-id
+    // (see patchbay_tests::TestClient), errors and redirects included.
+    let res = app.client.get("/docs", None).await;
+    assert!(res.header("x-request-id").is_some());
 }
 
 /// Regression: actix polls a handler's extractors together and drops the
@@ -134,44 +159,117 @@ async fn failing_extractors_do_not_cancel_the_auth_lookup(app: &TestApp) {
                 &[],
             )
             .await;
-        assert_eq!(res.status, 400, "round {i}: {}", res.text());
+        assert_eq!(res.status, 400, "round {i}");
+        res.assert_error_starting(
+            400,
+            "Bad Request",
+            "Invalid JSON body: key must be a string",
+        );
         let res = app.client.get("/api/v1/projects/not-a-uuid", t).await;
-        assert_eq!(res.status, 400, "round {i}: {}", res.text());
+        res.assert_error_starting(400, "Bad Request", "Invalid path parameter: ");
     }
     let res = app.client.get("/api/v1/me", t).await;
     assert_eq!(res.status, 200, "{}", res.text());
 }
 
 /// Every list takes `page` (≥ 1) and `per_page` (1–100); out of range is
-/// 400 everywhere, and the bare-array lists report their total.
+/// 400 everywhere. Each list holds at least three rows here, so a page of
+/// one row, the page after it and the totals can all be told apart.
 async fn every_list_validates_paging(app: &TestApp) {
-    let (_, token) = crate::support::register(app, &crate::support::email("ada")).await;
+    use crate::support::{add_member, create_project, email, register, resource};
+    let (_, token) = register(app, &email("ada")).await;
     let t = Some(token.as_str());
-    let p = crate::support::create_project(app, &token, "paged").await;
+    let (_, other) = register(app, &email("other")).await;
+    let p = create_project(app, &token, "paged").await;
+    create_project(app, &token, "paged-two").await;
+    create_project(app, &token, "paged-three").await;
     let pid = p["id"].as_str().unwrap();
+    for who in ["m1", "m2"] {
+        let (u, _) = register(app, &email(who)).await;
+        add_member(app, &token, pid, u["id"].as_str().unwrap(), "viewer").await;
+    }
+    for who in ["i1", "i2", "i3"] {
+        let res = app
+            .client
+            .post(
+                &format!("/api/v1/projects/{pid}/invites"),
+                t,
+                &json!({"email": email(who), "role": "viewer"}),
+            )
+            .await;
+        assert_eq!(res.status, 201, "{}", res.text());
+    }
+    for env in ["staging", "preview"] {
+        let res = app
+            .client
+            .post(
+                &format!("/api/v1/projects/{pid}/environments"),
+                t,
+                &json!({"name": env}),
+            )
+            .await;
+        assert_eq!(res.status, 201, "{}", res.text());
+    }
+    // Three invites for ada, from three projects of someone else.
+    for name in ["inviting-1", "inviting-2", "inviting-3"] {
+        let q = create_project(app, &other, name).await;
+        let res = app
+            .client
+            .post(
+                &format!("/api/v1/projects/{}/invites", q["id"].as_str().unwrap()),
+                Some(&other),
+                &json!({"email": email("ada"), "role": "viewer"}),
+            )
+            .await;
+        assert_eq!(res.status, 201, "{}", res.text());
+    }
+    let base = "/api/paged/production";
+    let server = resource(app, &token, base, "instance", "s").await;
+    for (kind, name) in [
+        ("application", "a1"),
+        ("application", "a2"),
+        ("terminal", "t"),
+    ] {
+        let id = resource(app, &token, base, kind, name).await;
+        crate::support::connection_id(app, &token, base, (kind, id), ("instance", server)).await;
+    }
+    for name in ["www", "api", "blog"] {
+        let res = app
+            .client
+            .post(&format!("{base}/subdomains"), t, &json!({"name": name}))
+            .await;
+        assert_eq!(res.status, 201, "{}", res.text());
+    }
+    // (list, total rows it holds)
     let bare = [
-        "/api/v1/projects".to_owned(),
-        format!("/api/v1/projects/{pid}/members"),
-        format!("/api/v1/projects/{pid}/invites"),
-        format!("/api/v1/projects/{pid}/environments"),
-        "/api/v1/me/invites".to_owned(),
-        "/api/v1/allowed-connections".to_owned(),
+        ("/api/v1/projects".to_owned(), 3),
+        (format!("/api/v1/projects/{pid}/members"), 3),
+        (format!("/api/v1/projects/{pid}/invites"), 3),
+        (format!("/api/v1/projects/{pid}/environments"), 3),
+        ("/api/v1/me/invites".to_owned(), 3),
+        ("/api/v1/allowed-connections".to_owned(), 7),
     ];
     let enveloped = [
-        "/api/paged/production/resources",
-        "/api/paged/production/subdomains",
-        "/api/paged/production/resource-connections",
+        (format!("{base}/resources"), 7),
+        (format!("{base}/subdomains"), 3),
+        (format!("{base}/resource-connections"), 3),
     ];
-    for list in bare.iter().map(String::as_str).chain(enveloped) {
-        for q in [
-            "page=0",
-            "per_page=0",
-            "per_page=101",
-            "page=abc",
-            "bogus=1",
+    let all = bare.iter().chain(enveloped.iter());
+    for (list, _) in all.clone() {
+        for (q, message) in [
+            ("page=0", "page must be at least 1 (got 0)"),
+            ("per_page=0", "per_page must be between 1 and 100 (got 0)"),
+            (
+                "per_page=101",
+                "per_page must be between 1 and 100 (got 101)",
+            ),
         ] {
             let res = app.client.get(&format!("{list}?{q}"), t).await;
-            assert_eq!(res.status, 400, "{list}?{q} → {}", res.text());
+            res.assert_error(400, "Bad Request", message);
+        }
+        for q in ["page=abc", "bogus=1"] {
+            let res = app.client.get(&format!("{list}?{q}"), t).await;
+            res.assert_error_starting(400, "Bad Request", "Invalid query parameter: ");
         }
         let res = app
             .client
@@ -179,17 +277,86 @@ async fn every_list_validates_paging(app: &TestApp) {
             .await;
         assert_eq!(res.status, 200, "{list}: {}", res.text());
     }
-    for list in &bare {
-        let res = app.client.get(&format!("{list}?per_page=1"), t).await;
-        assert!(res.header("x-total-count").is_some(), "{list}");
-        assert!(res.json().as_array().unwrap().len() <= 1, "{list}");
+    let ids = |v: &serde_json::Value| -> Vec<String> {
+        v.as_array()
+            .unwrap()
+            .iter()
+            .map(|o| o["id"].to_string())
+            .collect()
+    };
+    for (list, total) in &bare {
+        let all = app.client.get(&format!("{list}?per_page=100"), t).await;
+        assert_eq!(
+            all.header("x-total-count"),
+            Some(total.to_string().as_str()),
+            "{list}"
+        );
+        let all = ids(&all.json());
+        assert_eq!(all.len(), *total, "{list}");
+        for page in 1..=*total {
+            let res = app
+                .client
+                .get(&format!("{list}?per_page=1&page={page}"), t)
+                .await;
+            assert_eq!(
+                res.header("x-total-count"),
+                Some(total.to_string().as_str()),
+                "{list}"
+            );
+            assert_eq!(
+                ids(&res.json()),
+                [all[page - 1].clone()],
+                "{list} page {page}"
+            );
+        }
+        let past = app
+            .client
+            .get(&format!("{list}?per_page=1&page={}", total + 1), t)
+            .await;
+        assert_eq!(past.json(), json!([]), "{list} past the end");
+        let two = app
+            .client
+            .get(&format!("{list}?per_page=2&page=2"), t)
+            .await;
+        assert_eq!(
+            ids(&two.json()),
+            all[2..(*total).min(4)].to_vec(),
+            "{list} page 2 of 2"
+        );
     }
-    let rules = app
-        .client
-        .get("/api/v1/allowed-connections?per_page=2&page=2", t)
-        .await;
-    assert_eq!(rules.header("x-total-count"), Some("7"));
-    assert_eq!(rules.json().as_array().unwrap().len(), 2);
+    for (list, total) in &enveloped {
+        let all = app
+            .client
+            .get(&format!("{list}?per_page=100"), t)
+            .await
+            .json();
+        assert_eq!(all["total"], *total, "{list}");
+        let all = ids(&all["data"]);
+        assert_eq!(all.len(), *total, "{list}");
+        for page in 1..=*total {
+            let res = app
+                .client
+                .get(&format!("{list}?per_page=1&page={page}"), t)
+                .await
+                .json();
+            assert_eq!(res["count"], 1, "{list}");
+            assert_eq!(res["total"], *total, "{list}");
+            assert_eq!(res["page"], page, "{list}");
+            assert_eq!(res["perPage"], 1, "{list}");
+            assert_eq!(
+                ids(&res["data"]),
+                [all[page - 1].clone()],
+                "{list} page {page}"
+            );
+        }
+        let past = app
+            .client
+            .get(&format!("{list}?per_page=1&page={}", total + 1), t)
+            .await
+            .json();
+        assert_eq!(past["count"], 0, "{list} past the end");
+        assert_eq!(past["data"], json!([]), "{list} past the end");
+    }
 }
 
 on_both_backends!(

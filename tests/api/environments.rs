@@ -87,7 +87,11 @@ async fn environment_lifecycle(app: &TestApp) {
             &json!({"name": "staging-v2"}),
         )
         .await;
-    assert_eq!(res.status, 409, "{}", res.text());
+    res.assert_error(
+        409,
+        "Conflict",
+        "An environment with this name already exists in the project",
+    );
 
     // set-default moves the default; exactly one default remains.
     let res = app
@@ -108,20 +112,22 @@ async fn environment_lifecycle(app: &TestApp) {
     assert_eq!(list[0]["id"], sid.as_str(), "default first");
     assert_eq!(list.as_array().unwrap().len(), 4);
 
-    // The default cannot be deleted; others can.
+    // The default cannot be deleted, not even with force; others can.
+    const DEFAULT_STAYS: &str =
+        "The default environment cannot be deleted; make another environment the default first";
     let res = app.client.delete(&format!("{base}/{sid}"), t).await;
-    assert_eq!(res.status, 409, "{}", res.text());
+    res.assert_error(409, "Conflict", DEFAULT_STAYS);
     let res = app
         .client
         .delete(&format!("{base}/{sid}?force=true"), t)
         .await;
-    assert_eq!(res.status, 409, "force does not delete the default");
+    res.assert_error(409, "Conflict", DEFAULT_STAYS);
     let res = app.client.delete(&format!("{base}/{dev_id}"), t).await;
     assert_eq!(res.status, 204, "{}", res.text());
-    assert_eq!(
-        app.client.get(&format!("{base}/{dev_id}"), t).await.status,
-        404
-    );
+    app.client
+        .get(&format!("{base}/{dev_id}"), t)
+        .await
+        .assert_error(404, "Not Found", "Environment not found");
     assert_eq!(
         app.client
             .get(&base, t)
@@ -140,70 +146,109 @@ async fn environment_errors(app: &TestApp) {
     let p = create_project(app, &token, "envs").await;
     let pid = p["id"].as_str().unwrap().to_owned();
     let base = format!("/api/v1/projects/{pid}/environments");
+    const BRANCH: &str = "git_branch: must be a branch name of letters, digits and . _ / - (no '..', no leading '-')";
     let cases = [
-        (json!({"name": "production"}), 409),
-        (json!({"name": "Bad Name"}), 400),
-        (json!({"name": "x", "type": "qa"}), 400),
-        (json!({"name": "x", "color": "red"}), 400),
-        (json!({"name": "x", "git_branch": "../etc"}), 400),
-        (json!({"name": "x", "git_branch": "-rf"}), 400),
-        (json!({"name": "x", "is_default": true}), 400),
-        (json!({"name": "x", "project_id": pid}), 400),
-        (json!({"type": "staging"}), 400),
+        (
+            json!({"name": "production"}),
+            409,
+            "Conflict",
+            "An environment with this name already exists in the project",
+        ),
+        (
+            json!({"name": "Bad Name"}),
+            400,
+            "Bad Request",
+            "name: 'Bad Name' is not a valid slug: it must be lowercase",
+        ),
+        (
+            json!({"name": "x", "type": "qa"}),
+            400,
+            "Bad Request",
+            "type: 'qa' is not a valid environment type; expected one of: production, staging, development, preview",
+        ),
+        (
+            json!({"name": "x", "color": "red"}),
+            400,
+            "Bad Request",
+            "color: 'red' is not a valid color: it must be '#' followed by six hexadecimal digits, like #3B82F6",
+        ),
+        (
+            json!({"name": "x", "git_branch": "../etc"}),
+            400,
+            "Bad Request",
+            BRANCH,
+        ),
+        (
+            json!({"name": "x", "git_branch": "-rf"}),
+            400,
+            "Bad Request",
+            BRANCH,
+        ),
+        (
+            json!({"name": "x", "is_default": true}),
+            400,
+            "Bad Request",
+            "is_default: unknown field `is_default`",
+        ),
+        (
+            json!({"name": "x", "project_id": pid}),
+            400,
+            "Bad Request",
+            "project_id: unknown field `project_id`",
+        ),
+        (
+            json!({"type": "staging"}),
+            400,
+            "Bad Request",
+            "Invalid JSON body: missing field `name`",
+        ),
     ];
-    for (body, status) in cases {
+    for (body, status, error, message) in cases {
         let res = app.client.post(&base, t, &body).await;
-        assert_eq!(res.status, status, "{body} → {}", res.text());
+        res.assert_error_starting(status, error, message);
     }
     let envs = app.client.get(&base, t).await.json();
     assert_eq!(envs.as_array().unwrap().len(), 1, "nothing was created");
     let prod = envs[0]["id"].as_str().unwrap();
-    assert_eq!(
-        app.client
-            .put(&format!("{base}/{prod}"), t, &json!({"name": null}))
-            .await
-            .status,
-        400
-    );
-    assert_eq!(
-        app.client
-            .put(&format!("{base}/{prod}"), t, &json!({"is_default": false}))
-            .await
-            .status,
-        400
-    );
-    assert_eq!(
-        app.client
-            .delete(&format!("{base}/{prod}?force=maybe"), t)
-            .await
-            .status,
-        400
-    );
-    assert_eq!(
-        app.client
-            .get(&format!("{base}/not-a-uuid"), t)
-            .await
-            .status,
-        400
-    );
+    app.client
+        .put(&format!("{base}/{prod}"), t, &json!({"name": null}))
+        .await
+        .assert_error(400, "Bad Request", "name: must not be null");
+    app.client
+        .put(&format!("{base}/{prod}"), t, &json!({"is_default": false}))
+        .await
+        .assert_error_starting(400, "Bad Request", "is_default: unknown field `is_default`");
+    app.client
+        .delete(&format!("{base}/{prod}?force=maybe"), t)
+        .await
+        .assert_error_starting(400, "Bad Request", "Invalid query parameter: ");
+    app.client
+        .get(&format!("{base}/not-a-uuid"), t)
+        .await
+        .assert_error_starting(400, "Bad Request", "Invalid path parameter: ");
     let missing = uuid::Uuid::now_v7();
     let res = app.client.get(&format!("{base}/{missing}"), t).await;
-    assert_eq!(res.status, 404);
-    assert_eq!(res.json()["message"], "Environment not found");
-    assert_eq!(
-        app.client
-            .post(&format!("{base}/{missing}/set-default"), t, &json!({}))
-            .await
-            .status,
-        404
-    );
-    assert_eq!(
-        app.client
-            .post(&format!("{base}/{missing}/clone"), t, &json!({"name": "y"}))
-            .await
-            .status,
-        404
-    );
+    res.assert_error(404, "Not Found", "Environment not found");
+    app.client
+        .post(&format!("{base}/{missing}/set-default"), t, &json!({}))
+        .await
+        .assert_error(404, "Not Found", "Environment not found");
+    app.client
+        .post(&format!("{base}/{missing}/clone"), t, &json!({"name": "y"}))
+        .await
+        .assert_error(404, "Not Found", "Environment not found");
+    app.client
+        .put(
+            &format!("{base}/{missing}"),
+            t,
+            &json!({"description": "d"}),
+        )
+        .await
+        .assert_error(404, "Not Found", "Environment not found");
+    app.client
+        .delete(&format!("{base}/{missing}"), t)
+        .await
+        .assert_error(404, "Not Found", "Environment not found");
     // An environment of another project is not found through this project.
     let other = create_project(app, &token, "other").await;
     let other_env = app
@@ -220,20 +265,14 @@ async fn environment_errors(app: &TestApp) {
         .as_str()
         .unwrap()
         .to_owned();
-    assert_eq!(
-        app.client
-            .get(&format!("{base}/{other_env}"), t)
-            .await
-            .status,
-        404
-    );
-    assert_eq!(
-        app.client
-            .delete(&format!("{base}/{other_env}"), t)
-            .await
-            .status,
-        404
-    );
+    app.client
+        .get(&format!("{base}/{other_env}"), t)
+        .await
+        .assert_error(404, "Not Found", "Environment not found");
+    app.client
+        .delete(&format!("{base}/{other_env}"), t)
+        .await
+        .assert_error(404, "Not Found", "Environment not found");
 }
 
 on_both_backends!(environment_lifecycle, environment_errors);

@@ -11,6 +11,7 @@ mod conventions;
 mod credential_connections;
 mod environments;
 mod members;
+mod messages;
 mod ops;
 mod probe_drivers;
 mod projects;

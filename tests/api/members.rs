@@ -49,7 +49,11 @@ async fn invite_accept_roles_and_transfer(app: &TestApp) {
             &json!({"email": email("grace"), "role": "viewer"}),
         )
         .await;
-    assert_eq!(dup.status, 409, "{}", dup.text());
+    dup.assert_error(
+        409,
+        "Conflict",
+        "A pending invite for this email already exists",
+    );
 
     // The token shows the invite without an account.
     let shown = app
@@ -60,14 +64,20 @@ async fn invite_accept_roles_and_transfer(app: &TestApp) {
     assert_eq!(shown.json()["project"]["name"], "team");
     assert_eq!(shown.json()["role"], "member");
     assert_eq!(shown.json()["email"], email("grace"));
-    assert!(shown.json()["expires_at"].is_string());
-    assert_eq!(
-        app.client
-            .get("/api/v1/invites/not-a-real-token", None)
-            .await
-            .status,
-        404
+    // Seven days from now (SPEC §5's default).
+    let expires =
+        chrono::DateTime::parse_from_rfc3339(shown.json()["expires_at"].as_str().unwrap())
+            .unwrap()
+            .with_timezone(&chrono::Utc);
+    let week = chrono::Utc::now() + chrono::Duration::days(7);
+    assert!(
+        (expires - week).num_seconds().abs() < 120,
+        "expires_at {expires}, expected about {week}"
     );
+    app.client
+        .get("/api/v1/invites/not-a-real-token", None)
+        .await
+        .assert_error(404, "Not Found", "Invite not found");
 
     // Someone else cannot accept it.
     let (_, mallory) = register(app, &email("mallory")).await;
@@ -79,14 +89,15 @@ async fn invite_accept_roles_and_transfer(app: &TestApp) {
             &json!({}),
         )
         .await;
-    assert_eq!(res.status, 403, "{}", res.text());
-    assert_eq!(
-        app.client
-            .post(&format!("/api/v1/invites/{token}/accept"), None, &json!({}))
-            .await
-            .status,
-        401
+    res.assert_error(
+        403,
+        "Forbidden",
+        "This invite was sent to a different email address",
     );
+    app.client
+        .post(&format!("/api/v1/invites/{token}/accept"), None, &json!({}))
+        .await
+        .assert_error(401, "Unauthorized", "Missing Authorization header");
 
     // Grace registers, sees the invite, accepts it once.
     let (grace, gt) = register(app, &email("grace")).await;
@@ -106,14 +117,12 @@ async fn invite_accept_roles_and_transfer(app: &TestApp) {
         .client
         .post(&format!("/api/v1/invites/{token}/accept"), g, &json!({}))
         .await;
-    assert_eq!(again.status, 410, "{}", again.text());
-    assert_eq!(
-        app.client
-            .get(&format!("/api/v1/invites/{token}"), None)
-            .await
-            .status,
-        410
-    );
+    // Used and expired invites are both 410; the message says which.
+    again.assert_error(410, "Gone", "This invite has already been accepted");
+    app.client
+        .get(&format!("/api/v1/invites/{token}"), None)
+        .await
+        .assert_error(410, "Gone", "This invite has already been accepted");
     assert_eq!(
         app.client.get("/api/v1/me/invites", g).await.json(),
         json!([])
@@ -158,7 +167,7 @@ async fn invite_accept_roles_and_transfer(app: &TestApp) {
             &json!({"name": "staging"}),
         )
         .await;
-    assert_eq!(res.status, 403, "{}", res.text());
+    res.assert_error_starting(403, "Forbidden", "Your role (viewer) is not allowed to ");
     let res = app
         .client
         .put(
@@ -167,7 +176,7 @@ async fn invite_accept_roles_and_transfer(app: &TestApp) {
             &json!({"description": "x"}),
         )
         .await;
-    assert_eq!(res.status, 403);
+    res.assert_error_starting(403, "Forbidden", "Your role (viewer) is not allowed to ");
     // Nobody can grant owner through a role change.
     let res = app
         .client
@@ -177,7 +186,11 @@ async fn invite_accept_roles_and_transfer(app: &TestApp) {
             &json!({"role": "owner"}),
         )
         .await;
-    assert_eq!(res.status, 400, "{}", res.text());
+    res.assert_error(
+        400,
+        "Bad Request",
+        "The owner role cannot be granted; transfer ownership instead",
+    );
     // The owner's own membership cannot be changed or removed by role edits.
     let owner_member = members[0]["id"].as_str().unwrap();
     let res = app
@@ -188,7 +201,11 @@ async fn invite_accept_roles_and_transfer(app: &TestApp) {
             &json!({"role": "admin"}),
         )
         .await;
-    assert!(matches!(res.status, 400 | 403), "{}", res.text());
+    res.assert_error(
+        403,
+        "Forbidden",
+        "The project owner's role cannot be changed; transfer ownership instead",
+    );
 
     // Transfer to a non-member is refused; to grace it works, old owner → admin.
     let res = app
@@ -199,7 +216,24 @@ async fn invite_accept_roles_and_transfer(app: &TestApp) {
             &json!({"new_owner_id": uuid::Uuid::now_v7()}),
         )
         .await;
-    assert_eq!(res.status, 400, "{}", res.text());
+    res.assert_error(
+        400,
+        "Bad Request",
+        "The new owner must be a member of the project",
+    );
+    let res = app
+        .client
+        .post(
+            &format!("/api/v1/projects/{pid}/transfer"),
+            o,
+            &json!({"new_owner_id": owner["id"]}),
+        )
+        .await;
+    res.assert_error(
+        400,
+        "Bad Request",
+        "The new owner must be a member other than the current owner",
+    );
     let res = app
         .client
         .post(
@@ -208,7 +242,7 @@ async fn invite_accept_roles_and_transfer(app: &TestApp) {
             &json!({"new_owner_id": grace["id"]}),
         )
         .await;
-    assert_eq!(res.status, 403, "only the owner transfers");
+    res.assert_error_starting(403, "Forbidden", "Your role (viewer) is not allowed to ");
     let res = app
         .client
         .post(
@@ -245,14 +279,11 @@ async fn invite_accept_roles_and_transfer(app: &TestApp) {
             .json()["role"],
         "owner"
     );
-    // The former owner, now admin, cannot delete the project; grace can.
-    assert_eq!(
-        app.client
-            .delete(&format!("/api/v1/projects/{pid}"), o)
-            .await
-            .status,
-        403
-    );
+    // The former owner, now admin, cannot delete the project.
+    app.client
+        .delete(&format!("/api/v1/projects/{pid}"), o)
+        .await
+        .assert_error_starting(403, "Forbidden", "Your role (admin) is not allowed to ");
 
     // The owner cannot leave; others can.
     let res = app
@@ -265,7 +296,11 @@ async fn invite_accept_roles_and_transfer(app: &TestApp) {
             g,
         )
         .await;
-    assert_eq!(res.status, 409, "{}", res.text());
+    res.assert_error(
+        409,
+        "Conflict",
+        "The project owner cannot leave the project; transfer ownership first",
+    );
     let res = app
         .client
         .delete(
@@ -277,13 +312,10 @@ async fn invite_accept_roles_and_transfer(app: &TestApp) {
         )
         .await;
     assert_eq!(res.status, 204, "{}", res.text());
-    assert_eq!(
-        app.client
-            .get(&format!("/api/v1/projects/{pid}"), o)
-            .await
-            .status,
-        403
-    );
+    app.client
+        .get(&format!("/api/v1/projects/{pid}"), o)
+        .await
+        .assert_error(403, "Forbidden", "Project access denied");
 }
 
 async fn member_and_invite_errors(app: &TestApp) {
@@ -295,31 +327,78 @@ async fn member_and_invite_errors(app: &TestApp) {
     let bob_id = bob["id"].as_str().unwrap();
 
     let path = format!("/api/v1/projects/{pid}/members");
+    const ROLES: &str = "expected one of: owner, admin, member, viewer";
     let cases = [
         (
             json!({"user_id": uuid::Uuid::now_v7(), "role": "member"}),
             404,
+            "Not Found",
+            "User not found".to_owned(),
         ),
-        (json!({"user_id": bob_id, "role": "owner"}), 400),
-        (json!({"user_id": bob_id, "role": "superuser"}), 400),
-        (json!({"user_id": "nope", "role": "member"}), 400),
-        (json!({"user_id": bob_id}), 400),
-        (json!({"user_id": bob_id, "role": "member", "id": "x"}), 400),
+        (
+            json!({"user_id": bob_id, "role": "owner"}),
+            400,
+            "Bad Request",
+            "The owner role cannot be granted; transfer ownership instead".to_owned(),
+        ),
+        (
+            json!({"user_id": bob_id, "role": "superuser"}),
+            400,
+            "Bad Request",
+            format!("role: 'superuser' is not a valid role; {ROLES}"),
+        ),
+        (
+            json!({"user_id": "nope", "role": "member"}),
+            400,
+            "Bad Request",
+            "user_id: UUID parsing failed".to_owned(),
+        ),
+        (
+            json!({"user_id": bob_id}),
+            400,
+            "Bad Request",
+            "Invalid JSON body: missing field `role`".to_owned(),
+        ),
+        (
+            json!({"user_id": bob_id, "role": "member", "id": "x"}),
+            400,
+            "Bad Request",
+            "id: unknown field `id`".to_owned(),
+        ),
     ];
-    for (body, status) in cases {
+    for (body, status, error, message) in cases {
         let res = app.client.post(&path, o, &body).await;
-        assert_eq!(res.status, status, "{body} → {}", res.text());
-        assert!(res.json()["message"].is_string());
+        res.assert_error_starting(status, error, &message);
     }
     add_member(app, &ot, &pid, bob_id, "admin").await;
     let res = app
         .client
         .post(&path, o, &json!({"user_id": bob_id, "role": "member"}))
         .await;
-    assert_eq!(res.status, 409, "{}", res.text());
+    res.assert_error(
+        409,
+        "Conflict",
+        "The user is already a member of this project",
+    );
 
     // An admin cannot invite or grant above admin, nor touch the owner.
     let b = Some(bt.as_str());
+    let owner_id = app.client.get("/api/v1/me", o).await.json()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    app.client
+        .delete(&format!("{path}/{owner_id}"), b)
+        .await
+        .assert_error(403, "Forbidden", "The project owner cannot be removed");
+    app.client
+        .put(&format!("{path}/{owner_id}"), b, &json!({"role": "viewer"}))
+        .await
+        .assert_error(
+            403,
+            "Forbidden",
+            "The project owner's role cannot be changed; transfer ownership instead",
+        );
     let res = app
         .client
         .post(
@@ -328,17 +407,31 @@ async fn member_and_invite_errors(app: &TestApp) {
             &json!({"email": email("x"), "role": "owner"}),
         )
         .await;
-    assert_eq!(res.status, 400, "{}", res.text());
-    for (body, status) in [
-        (json!({"email": "not-an-email", "role": "member"}), 400),
-        (json!({"email": email("x"), "role": "boss"}), 400),
-        (json!({"email": email("x")}), 400),
+    res.assert_error(
+        400,
+        "Bad Request",
+        "The owner role cannot be granted; transfer ownership instead",
+    );
+    for (body, message) in [
+        (
+            json!({"email": "not-an-email", "role": "member"}),
+            "email: 'not-an-email' is not a valid email address: it must contain exactly one '@'"
+                .to_owned(),
+        ),
+        (
+            json!({"email": email("x"), "role": "boss"}),
+            format!("role: 'boss' is not a valid role; {ROLES}"),
+        ),
+        (
+            json!({"email": email("x")}),
+            "Invalid JSON body: missing field `role`".to_owned(),
+        ),
     ] {
         let res = app
             .client
             .post(&format!("/api/v1/projects/{pid}/invites"), b, &body)
             .await;
-        assert_eq!(res.status, status, "{body} → {}", res.text());
+        res.assert_error(400, "Bad Request", &message);
     }
     // An existing member accepting an invite gets 409.
     let res = app
@@ -355,7 +448,7 @@ async fn member_and_invite_errors(app: &TestApp) {
         .client
         .post(&format!("/api/v1/invites/{token}/accept"), b, &json!({}))
         .await;
-    assert_eq!(res.status, 409, "{}", res.text());
+    res.assert_error(409, "Conflict", "You are already a member of this project");
 
     // Cancel an invite; cancelling twice is 404.
     let res = app
@@ -373,20 +466,14 @@ async fn member_and_invite_errors(app: &TestApp) {
         .delete(&format!("/api/v1/projects/{pid}/invites/{invite_id}"), o)
         .await;
     assert_eq!(res.status, 204, "{}", res.text());
-    assert_eq!(
-        app.client
-            .delete(&format!("/api/v1/projects/{pid}/invites/{invite_id}"), o)
-            .await
-            .status,
-        404
-    );
-    assert_eq!(
-        app.client
-            .get(&format!("/api/v1/invites/{carol_token}"), None)
-            .await
-            .status,
-        404
-    );
+    app.client
+        .delete(&format!("/api/v1/projects/{pid}/invites/{invite_id}"), o)
+        .await
+        .assert_error(404, "Not Found", "Invite not found");
+    app.client
+        .get(&format!("/api/v1/invites/{carol_token}"), None)
+        .await
+        .assert_error(404, "Not Found", "Invite not found");
 
     // An expired invite is 410, and a new one for the same email may replace it.
     let res = app
@@ -409,13 +496,10 @@ async fn member_and_invite_errors(app: &TestApp) {
         ))
         .await;
     assert_eq!(n, 1);
-    assert_eq!(
-        app.client
-            .get(&format!("/api/v1/invites/{dave_token}"), None)
-            .await
-            .status,
-        410
-    );
+    app.client
+        .get(&format!("/api/v1/invites/{dave_token}"), None)
+        .await
+        .assert_error(410, "Gone", "This invite has expired");
     let (_, dt) = register(app, &email("dave")).await;
     let res = app
         .client
@@ -425,7 +509,7 @@ async fn member_and_invite_errors(app: &TestApp) {
             &json!({}),
         )
         .await;
-    assert_eq!(res.status, 410, "{}", res.text());
+    res.assert_error(410, "Gone", "This invite has expired");
     assert_eq!(
         app.client.get("/api/v1/me/invites", Some(&dt)).await.json(),
         json!([])
@@ -454,14 +538,25 @@ async fn member_and_invite_errors(app: &TestApp) {
             &json!({"role": "viewer"}),
         )
         .await;
-    assert_eq!(res.status, 404);
-    assert_eq!(
-        app.client
-            .delete(&format!("/api/v1/projects/{pid}/members/not-a-uuid"), o)
-            .await
-            .status,
-        400
-    );
+    res.assert_error(404, "Not Found", "Member not found");
+    app.client
+        .delete(
+            &format!("/api/v1/projects/{pid}/members/{}", uuid::Uuid::now_v7()),
+            o,
+        )
+        .await
+        .assert_error(404, "Not Found", "Member not found");
+    app.client
+        .delete(&format!("/api/v1/projects/{pid}/members/not-a-uuid"), o)
+        .await
+        .assert_error_starting(400, "Bad Request", "Invalid path parameter: ");
+    app.client
+        .delete(
+            &format!("/api/v1/projects/{pid}/invites/{}", uuid::Uuid::now_v7()),
+            o,
+        )
+        .await
+        .assert_error(404, "Not Found", "Invite not found");
 }
 
 async fn invite_tokens_are_stored_hashed(app: &TestApp) {

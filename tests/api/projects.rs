@@ -114,13 +114,12 @@ async fn seed_004_project_lifecycle(app: &TestApp) {
         .await;
     assert_eq!(res.status, 204, "{}", res.text());
     let res = app.client.get(&format!("/api/v1/projects/{id}"), t).await;
-    assert_eq!(res.status, 404);
-    assert_eq!(res.json()["message"], "Project not found");
+    res.assert_error(404, "Not Found", "Project not found");
     let res = app
         .client
         .get(&format!("/api/v1/projects/{id}/environments"), t)
         .await;
-    assert_eq!(res.status, 404);
+    res.assert_error(404, "Not Found", "Project not found");
     // The name is free again.
     create_project(app, &token, "my-saas-v2").await;
 }
@@ -130,64 +129,91 @@ async fn bad_project_input_is_4xx_and_changes_nothing(app: &TestApp) {
     let t = Some(token.as_str());
     let p = create_project(app, &token, "taken").await;
     let id = p["id"].as_str().unwrap();
-    let cases = [
-        (json!({"name": "Upper"}), 400, "name"),
-        (json!({"name": "-dash"}), 400, "name"),
-        (json!({"name": ""}), 400, "name"),
-        (json!({"name": "a".repeat(64)}), 400, "name"),
-        (json!({"name": "docs"}), 400, "name"),
-        (json!({"name": "v1"}), 400, "name"),
-        (json!({"name": "auth"}), 400, "name"),
-        (json!({"name": "healthz"}), 400, "name"),
-        (json!({"name": "ok", "color": "blue"}), 400, "color"),
-        (json!({"name": "ok", "id": "x"}), 400, "id"),
-        (json!({"name": "ok", "owner_id": "x"}), 400, "owner_id"),
-        (json!({"name": "ok", "created_at": "x"}), 400, "created_at"),
+    const BAD: &str = "Bad Request";
+    let pn = |v: &str, why: &str| format!("name: '{v}' is not a valid project name: {why}");
+    let reserved =
+        |v: &str| format!("name: '{v}' is a reserved name and cannot be used as a project name");
+    let unknown = |f: &str| format!("{f}: unknown field `{f}`, expected one of");
+    let cases: Vec<(serde_json::Value, u16, &str, String)> = vec![
+        (json!({"name": "Upper"}), 400, BAD, pn("Upper", "it must be lowercase")),
+        (json!({"name": "-dash"}), 400, BAD, pn("-dash", "it must not start with a hyphen")),
+        (json!({"name": ""}), 400, BAD, pn("", "it must not be empty")),
+        (
+            json!({"name": "a".repeat(64)}),
+            400,
+            BAD,
+            pn(&"a".repeat(64), "it must be at most 63 characters long"),
+        ),
+        (json!({"name": "docs"}), 400, BAD, reserved("docs")),
+        (json!({"name": "v1"}), 400, BAD, reserved("v1")),
+        (json!({"name": "auth"}), 400, BAD, reserved("auth")),
+        (json!({"name": "healthz"}), 400, BAD, reserved("healthz")),
+        (
+            json!({"name": "ok", "color": "blue"}),
+            400,
+            BAD,
+            "color: 'blue' is not a valid color: it must be '#' followed by six hexadecimal digits, like #3B82F6".into(),
+        ),
+        (json!({"name": "ok", "id": "x"}), 400, BAD, unknown("id")),
+        (json!({"name": "ok", "owner_id": "x"}), 400, BAD, unknown("owner_id")),
+        (json!({"name": "ok", "created_at": "x"}), 400, BAD, unknown("created_at")),
         (
             json!({"name": "ok", "single_server_mode": "yes"}),
             400,
-            "single_server_mode",
+            BAD,
+            "single_server_mode: invalid type: string \"yes\", expected a boolean".into(),
         ),
         (
             json!({"name": "ok", "default_server_id": "not-a-uuid"}),
             400,
-            "default_server_id",
+            BAD,
+            "default_server_id: UUID parsing failed".into(),
         ),
         (
             json!({"name": "robert'); DROP TABLE projects;--"}),
             400,
-            "name",
+            BAD,
+            pn("robert'); DROP TABLE projects;--", "it must be lowercase"),
         ),
-        (json!({"display_name": "no name"}), 400, "name"),
-        (json!({"name": "taken"}), 409, "exists"),
+        (
+            json!({"display_name": "no name"}),
+            400,
+            BAD,
+            "Invalid JSON body: missing field `name`".into(),
+        ),
+        (
+            json!({"name": "taken"}),
+            409,
+            "Conflict",
+            "A project with this name already exists".into(),
+        ),
     ];
-    for (body, status, needle) in cases {
+    for (body, status, error, message) in cases {
         let res = app.client.post("/api/v1/projects", t, &body).await;
-        assert_eq!(res.status, status, "{body} → {}", res.text());
-        assert!(
-            res.json()["message"].as_str().unwrap().contains(needle),
-            "{body} → {}",
-            res.text()
-        );
+        res.assert_error_starting(status, error, &message);
     }
     let updates = [
-        (json!({"name": null}), "name"),
-        (json!({"single_server_mode": null}), "single_server_mode"),
-        (json!({"color": "#12345"}), "color"),
-        (json!({"owner_id": "x"}), "owner_id"),
-        (json!({"role": "viewer"}), "role"),
+        (json!({"name": null}), "name: must not be null"),
+        (
+            json!({"single_server_mode": null}),
+            "single_server_mode: must not be null",
+        ),
+        (
+            json!({"color": "#12345"}),
+            "color: '#12345' is not a valid color: it must be '#' followed by six hexadecimal digits, like #3B82F6",
+        ),
+        (
+            json!({"owner_id": "x"}),
+            "owner_id: unknown field `owner_id`",
+        ),
+        (json!({"role": "viewer"}), "role: unknown field `role`"),
     ];
-    for (body, needle) in updates {
+    for (body, message) in updates {
         let res = app
             .client
             .put(&format!("/api/v1/projects/{id}"), t, &body)
             .await;
-        assert_eq!(res.status, 400, "{body} → {}", res.text());
-        assert!(
-            res.json()["message"].as_str().unwrap().contains(needle),
-            "{body} → {}",
-            res.text()
-        );
+        res.assert_error_starting(400, "Bad Request", message);
     }
     let other = create_project(app, &token, "other").await;
     let res = app
@@ -198,33 +224,34 @@ async fn bad_project_input_is_4xx_and_changes_nothing(app: &TestApp) {
             &json!({"name": "taken"}),
         )
         .await;
-    assert_eq!(res.status, 409, "{}", res.text());
+    res.assert_error(409, "Conflict", "A project with this name already exists");
     // Malformed ids and paging.
-    assert_eq!(
+    for bad in ["not-a-uuid", "12"] {
         app.client
-            .get("/api/v1/projects/not-a-uuid", t)
+            .get(&format!("/api/v1/projects/{bad}"), t)
             .await
-            .status,
-        400
-    );
-    assert_eq!(app.client.get("/api/v1/projects/12", t).await.status, 400);
-    for q in [
-        "page=0",
-        "per_page=0",
-        "per_page=101",
-        "page=-1",
-        "page=x",
-        "sort=name",
+            .assert_error_starting(400, "Bad Request", "Invalid path parameter: ");
+    }
+    for (q, message) in [
+        ("page=0", "page must be at least 1 (got 0)"),
+        ("per_page=0", "per_page must be between 1 and 100 (got 0)"),
+        (
+            "per_page=101",
+            "per_page must be between 1 and 100 (got 101)",
+        ),
+        ("page=-1", "page must be at least 1 (got -1)"),
+        ("page=x", "Invalid query parameter: "),
+        ("sort=name", "Invalid query parameter: unknown field `sort`"),
     ] {
         let res = app.client.get(&format!("/api/v1/projects?{q}"), t).await;
-        assert_eq!(res.status, 400, "{q} → {}", res.text());
+        res.assert_error_starting(400, "Bad Request", message);
     }
     let missing = uuid::Uuid::now_v7();
     let res = app
         .client
         .get(&format!("/api/v1/projects/{missing}"), t)
         .await;
-    assert_eq!(res.status, 404);
+    res.assert_error(404, "Not Found", "Project not found");
     // Nothing changed.
     let list = app.client.get("/api/v1/projects", t).await;
     assert_eq!(list.header("x-total-count"), Some("2"));
@@ -236,14 +263,15 @@ async fn bad_project_input_is_4xx_and_changes_nothing(app: &TestApp) {
     assert_eq!(got["name"], "taken");
     assert_eq!(got["color"], serde_json::Value::Null);
     // No auth at all.
-    assert_eq!(app.client.get("/api/v1/projects", None).await.status, 401);
-    assert_eq!(
-        app.client
-            .post("/api/v1/projects", None, &json!({"name": "x"}))
-            .await
-            .status,
-        401
+    app.client.get("/api/v1/projects", None).await.assert_error(
+        401,
+        "Unauthorized",
+        "Missing Authorization header",
     );
+    app.client
+        .post("/api/v1/projects", None, &json!({"name": "x"}))
+        .await
+        .assert_error(401, "Unauthorized", "Missing Authorization header");
 }
 
 async fn icons_are_sniffed_stored_served_and_removed(app: &TestApp) {
@@ -285,8 +313,35 @@ async fn icons_are_sniffed_stored_served_and_removed(app: &TestApp) {
             .client
             .raw(Method::POST, &path, t, Some((body, &ct)), &[])
             .await;
-        assert_eq!(res.status, 400, "{}", res.text());
+        res.assert_error(
+            400,
+            "Bad Request",
+            "icon: must be a PNG, JPEG, GIF or WebP image",
+        );
     }
+    // A multipart body without a file part.
+    let boundary = "b-7d1f";
+    let body = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"note\"\r\n\r\nhi\r\n--{boundary}--\r\n"
+    );
+    let res = app
+        .client
+        .raw(
+            Method::POST,
+            &path,
+            t,
+            Some((
+                body.into_bytes(),
+                &format!("multipart/form-data; boundary={boundary}"),
+            )),
+            &[],
+        )
+        .await;
+    res.assert_error(
+        400,
+        "Bad Request",
+        "The multipart body must contain the icon as a file part named 'icon'",
+    );
     // Over 1 MiB → 413.
     let mut big = PNG_1X1.to_vec();
     big.resize(1024 * 1024 + 1, 0);
@@ -295,10 +350,24 @@ async fn icons_are_sniffed_stored_served_and_removed(app: &TestApp) {
         .client
         .raw(Method::POST, &path, t, Some((body, &ct)), &[])
         .await;
-    assert_eq!(res.status, 413, "{}", res.text());
+    res.assert_error(
+        413,
+        "Payload Too Large",
+        "An icon may be at most 1048576 bytes",
+    );
+    // Exactly 1 MiB is still an icon.
+    let mut max = PNG_1X1.to_vec();
+    max.resize(1024 * 1024, 0);
+    let (body, ct) = multipart("icon", "max.png", "image/png", &max);
+    let res = app
+        .client
+        .raw(Method::POST, &path, t, Some((body, &ct)), &[])
+        .await;
+    assert_eq!(res.status, 200, "{}", res.text());
+    let icon_path = res.json()["icon_path"].as_str().unwrap().to_owned();
     // Not multipart at all.
     let res = app.client.post(&path, t, &json!({"icon": "x"})).await;
-    assert_eq!(res.status, 400, "{}", res.text());
+    res.assert_error_starting(400, "Bad Request", "Invalid multipart body: ");
     let got = app
         .client
         .get(&format!("/api/v1/projects/{id}"), t)
@@ -321,21 +390,33 @@ async fn icons_are_sniffed_stored_served_and_removed(app: &TestApp) {
     assert_eq!(res.status, 200, "{}", res.text());
     let gif_path = res.json()["icon_path"].as_str().unwrap().to_owned();
     assert!(gif_path.ends_with(".gif"));
-    assert_eq!(app.client.get(&icon_path, None).await.status, 404);
+    app.client
+        .get(&icon_path, None)
+        .await
+        .assert_error(404, "Not Found", "No such icon");
 
     // Delete removes file and path.
     let res = app.client.delete(&path, t).await;
     assert_eq!(res.status, 200, "{}", res.text());
     assert_eq!(res.json()["icon_path"], serde_json::Value::Null);
-    assert_eq!(app.client.get(&gif_path, None).await.status, 404);
-    assert_eq!(app.client.delete(&path, t).await.status, 404);
+    app.client
+        .get(&gif_path, None)
+        .await
+        .assert_error(404, "Not Found", "No such icon");
+    app.client
+        .delete(&path, t)
+        .await
+        .assert_error(404, "Not Found", "The project has no icon");
     // Names patchbay did not generate are never looked up.
     for bad in [
         "/uploads/projects/..%2f..%2fetc%2fpasswd",
         "/uploads/projects/x.svg",
         "/uploads/projects/.png",
     ] {
-        assert_eq!(app.client.get(bad, None).await.status, 404, "{bad}");
+        app.client
+            .get(bad, None)
+            .await
+            .assert_error(404, "Not Found", "No such icon");
     }
 }
 

@@ -27,11 +27,10 @@ async fn seed_000_examples(app: &TestApp) {
                     "connectionDetails": {"autoInstall": true, "installPath": "/opt/apps"}}),
         )
         .await;
-    assert_eq!(res.status, 400, "{}", res.text());
-    assert_eq!(res.json()["error"], "Connection not allowed");
-    assert_eq!(
-        res.json()["message"],
-        "Connection from instance to application is not allowed. Please configure this connection in allowed_connections table."
+    res.assert_error(
+        400,
+        "Connection not allowed",
+        "Connection from instance to application is not allowed. Please configure this connection in allowed_connections table.",
     );
 
     // The seed's error body, byte for byte.
@@ -194,40 +193,34 @@ async fn seed_000_examples(app: &TestApp) {
                "targetResourceType": "instance", "targetResourceId": instance, "status": "pending"})
     );
     assert_eq!(body["data"][1]["status"], "connected");
-    assert_eq!(
+    for path in [
+        format!("{base}/resources/database/{instance}/connections"),
+        format!("{base}/resources/instance/424242/connections"),
+    ] {
         app.client
-            .get(
-                &format!("{base}/resources/database/{instance}/connections"),
-                t
-            )
+            .get(&path, t)
             .await
-            .status,
-        404
-    );
-    assert_eq!(
-        app.client
-            .get(&format!("{base}/resources/instance/424242/connections"), t)
-            .await
-            .status,
-        404
-    );
-    assert_eq!(
-        app.client
-            .get(
-                &format!("{base}/resources/server/{instance}/connections"),
-                t
-            )
-            .await
-            .status,
-        400
-    );
-    assert_eq!(
-        app.client
-            .get(&format!("{base}/resources/instance/x/connections"), t)
-            .await
-            .status,
-        400
-    );
+            .assert_error(404, "Not Found", "Resource not found");
+    }
+    app.client
+        .get(
+            &format!("{base}/resources/server/{instance}/connections"),
+            t,
+        )
+        .await
+        .assert_error_starting(
+            400,
+            "Bad Request",
+            "resourceType: 'server' is not a valid resource type; expected one of: ",
+        );
+    app.client
+        .get(&format!("{base}/resources/instance/x/connections"), t)
+        .await
+        .assert_error(
+            400,
+            "Bad Request",
+            "resourceId: 'x' is not a positive integer id",
+        );
 
     // Delete (soft).
     let res = app
@@ -239,20 +232,23 @@ async fn seed_000_examples(app: &TestApp) {
         res.json()["message"],
         "Resource connection deleted successfully"
     );
-    assert_eq!(
+    for res in [
         app.client
             .get(&format!("{base}/resource-connections/{cid}"), t)
-            .await
-            .status,
-        404
-    );
-    assert_eq!(
+            .await,
         app.client
             .delete(&format!("{base}/resource-connections/{cid}"), t)
-            .await
-            .status,
-        404
-    );
+            .await,
+        app.client
+            .patch(
+                &format!("{base}/resource-connections/{cid}"),
+                t,
+                &json!({"status": "connected"}),
+            )
+            .await,
+    ] {
+        res.assert_error(404, "Not Found", "Resource connection not found");
+    }
     // A deleted connection can be made again.
     assert_eq!(
         connect(
@@ -283,14 +279,10 @@ async fn create_checks_in_order(app: &TestApp) {
         ("instance", instance),
     )
     .await;
-    assert_eq!(res.status, 404);
-    assert!(
-        res.json()["message"]
-            .as_str()
-            .unwrap()
-            .starts_with("Source resource not found"),
-        "{}",
-        res.text()
+    res.assert_error(
+        404,
+        "Not Found",
+        "Source resource not found: no live application with id 999999 in this environment",
     );
     let res = connect(
         app,
@@ -300,14 +292,10 @@ async fn create_checks_in_order(app: &TestApp) {
         ("instance", 999_999),
     )
     .await;
-    assert_eq!(res.status, 404);
-    assert!(
-        res.json()["message"]
-            .as_str()
-            .unwrap()
-            .starts_with("Target resource not found"),
-        "{}",
-        res.text()
+    res.assert_error(
+        404,
+        "Not Found",
+        "Target resource not found: no live instance with id 999999 in this environment",
     );
     // A resource of another environment is not "in this environment".
     let pid = app.client.get("/api/v1/projects", t).await.json()[0]["id"]
@@ -322,17 +310,18 @@ async fn create_checks_in_order(app: &TestApp) {
         )
         .await;
     let other = resource(app, &token, "/api/checks/staging", "instance", "far").await;
-    assert_eq!(
-        connect(
-            app,
-            &token,
-            &base,
-            ("application", application),
-            ("instance", other)
-        )
-        .await
-        .status,
-        404
+    connect(
+        app,
+        &token,
+        &base,
+        ("application", application),
+        ("instance", other),
+    )
+    .await
+    .assert_error(
+        404,
+        "Not Found",
+        &format!("Target resource not found: no live instance with id {other} in this environment"),
     );
     // Declared type differs from the stored one → 400.
     let res = connect(
@@ -343,14 +332,12 @@ async fn create_checks_in_order(app: &TestApp) {
         ("instance", instance),
     )
     .await;
-    assert_eq!(res.status, 400);
-    assert!(
-        res.json()["message"]
-            .as_str()
-            .unwrap()
-            .contains("does not match"),
-        "{}",
-        res.text()
+    res.assert_error(
+        400,
+        "Bad Request",
+        &format!(
+            "The declared source resource type 'terminal' does not match resource {application}, which is of type 'application'"
+        ),
     );
     // Self-connection → 400.
     let res = connect(
@@ -361,10 +348,10 @@ async fn create_checks_in_order(app: &TestApp) {
         ("instance", instance),
     )
     .await;
-    assert_eq!(res.status, 400);
-    assert_eq!(
-        res.json()["message"],
-        "A resource cannot be connected to itself"
+    res.assert_error(
+        400,
+        "Bad Request",
+        "A resource cannot be connected to itself",
     );
     // Duplicate → 409.
     assert_eq!(
@@ -387,45 +374,92 @@ async fn create_checks_in_order(app: &TestApp) {
         ("instance", instance),
     )
     .await;
-    assert_eq!(res.status, 409, "{}", res.text());
+    res.assert_error(
+        409,
+        "Conflict",
+        "A connection from this source to this target already exists",
+    );
     // Bad bodies → 400.
     let url = format!("{base}/resource-connections");
-    for body in [
-        json!({"sourceResourceType": "mainframe", "sourceResourceId": 1, "targetResourceType": "instance", "targetResourceId": 2}),
-        json!({"sourceResourceType": "application", "sourceResourceId": "1", "targetResourceType": "instance", "targetResourceId": 2}),
-        json!({"sourceResourceType": "application", "sourceResourceId": -1, "targetResourceType": "instance", "targetResourceId": 2}),
-        json!({"sourceResourceType": "application", "sourceResourceId": 1.5, "targetResourceType": "instance", "targetResourceId": 2}),
-        json!({"sourceResourceType": "application", "targetResourceType": "instance", "targetResourceId": 2}),
-        json!({"sourceResourceType": "application", "sourceResourceId": application, "targetResourceType": "instance", "targetResourceId": instance, "status": "connected"}),
-        json!({"sourceResourceType": "application", "sourceResourceId": application, "targetResourceType": "instance", "targetResourceId": instance, "userId": 1}),
-        json!({"sourceResourceType": "application", "sourceResourceId": application, "targetResourceType": "instance", "targetResourceId": instance, "id": 1}),
-        json!({"sourceResourceType": "application", "sourceResourceId": application, "targetResourceType": "instance", "targetResourceId": instance, "connectionDetails": [1]}),
-        json!({"sourceResourceType": "application", "sourceResourceId": application, "targetResourceType": "instance", "targetResourceId": instance, "connectionDetails": {"x": "y".repeat(17 * 1024)}}),
+    let ends = |extra: serde_json::Value| {
+        let mut b = json!({"sourceResourceType": "application", "sourceResourceId": application,
+                           "targetResourceType": "instance", "targetResourceId": instance});
+        for (k, v) in extra.as_object().unwrap() {
+            b[k] = v.clone();
+        }
+        b
+    };
+    let unknown = |f: &str| format!("{f}: unknown field `{f}`");
+    for (body, message) in [
+        (
+            json!({"sourceResourceType": "mainframe", "sourceResourceId": 1, "targetResourceType": "instance", "targetResourceId": 2}),
+            "sourceResourceType: 'mainframe' is not a valid resource type; expected one of: ".to_owned(),
+        ),
+        (
+            json!({"sourceResourceType": "application", "sourceResourceId": "1", "targetResourceType": "instance", "targetResourceId": 2}),
+            "sourceResourceId: invalid type: string \"1\", expected i64".to_owned(),
+        ),
+        (
+            json!({"sourceResourceType": "application", "sourceResourceId": -1, "targetResourceType": "instance", "targetResourceId": 2}),
+            "sourceResourceId: must be a positive integer id".to_owned(),
+        ),
+        (
+            json!({"sourceResourceType": "application", "sourceResourceId": 1.5, "targetResourceType": "instance", "targetResourceId": 2}),
+            "sourceResourceId: invalid type: floating point `1.5`, expected i64".to_owned(),
+        ),
+        (
+            json!({"sourceResourceType": "application", "targetResourceType": "instance", "targetResourceId": 2}),
+            "Invalid JSON body: missing field `sourceResourceId`".to_owned(),
+        ),
+        (ends(json!({"status": "connected"})), unknown("status")),
+        (ends(json!({"userId": 1})), unknown("userId")),
+        (ends(json!({"id": 1})), unknown("id")),
+        (
+            ends(json!({"connectionDetails": [1]})),
+            "connectionDetails: '(not an object)' is not a valid connectionDetails: it must be a JSON object".to_owned(),
+        ),
+        (
+            ends(json!({"connectionDetails": {"x": "y".repeat(17 * 1024)}})),
+            "connectionDetails: '(document)' is not a valid connectionDetails: it must be at most 16384 bytes of JSON, not ".to_owned(),
+        ),
     ] {
         let res = app.client.post(&url, t, &body).await;
-        assert!(
-            matches!(res.status, 400 | 413),
-            "{body} → {} {}",
-            res.status,
-            res.text()
-        );
+        res.assert_error_starting(400, "Bad Request", &message);
     }
     // Invalid filters and ids → 400.
-    for q in [
-        "status=broken",
-        "sourceResourceType=mainframe",
-        "sourceResourceId=abc",
-        "targetResourceId=-2",
-        "per_page=500",
-        "colour=red",
+    for (q, message) in [
+        (
+            "status=broken",
+            "status: 'broken' is not a valid connection status; expected one of: ",
+        ),
+        (
+            "sourceResourceType=mainframe",
+            "sourceResourceType: 'mainframe' is not a valid resource type; expected one of: ",
+        ),
+        ("sourceResourceId=abc", "sourceResourceId: "),
+        ("targetResourceId=-2", "targetResourceId: "),
+        (
+            "per_page=500",
+            "per_page must be between 1 and 100 (got 500)",
+        ),
+        (
+            "colour=red",
+            "Invalid query parameter: unknown field `colour`",
+        ),
     ] {
         let res = app.client.get(&format!("{url}?{q}"), t).await;
-        assert_eq!(res.status, 400, "{q} → {}", res.text());
+        res.assert_error_starting(400, "Bad Request", message);
     }
     for bad in ["abc", "0", "-1"] {
-        let res = app.client.get(&format!("{url}/{bad}"), t).await;
-        assert_eq!(res.status, 400, "{bad}");
-        assert_eq!(res.json()["message"], "Invalid connection ID");
+        for res in [
+            app.client.get(&format!("{url}/{bad}"), t).await,
+            app.client.delete(&format!("{url}/{bad}"), t).await,
+            app.client
+                .patch(&format!("{url}/{bad}"), t, &json!({"status": "connected"}))
+                .await,
+        ] {
+            res.assert_error(400, "Bad Request", "Invalid connection ID");
+        }
     }
     assert_eq!(
         app.client.get(&url, t).await.json()["count"],
@@ -466,33 +500,65 @@ async fn status_state_machine_and_error_message(app: &TestApp) {
         res.json()["data"]["errorMessage"],
         "timeout talking to host"
     );
+    // A message is at most 2000 characters; exactly 2000 is fine.
+    let res = patch(json!({"errorMessage": "e".repeat(2001)})).await;
+    res.assert_error(
+        400,
+        "Bad Request",
+        "errorMessage: must be at most 2000 characters",
+    );
+    let res = patch(json!({"errorMessage": "é".repeat(2000)})).await;
+    assert_eq!(res.status, 200, "{}", res.text());
+    let res = patch(json!({"errorMessage": "timeout talking to host"})).await;
+    assert_eq!(res.status, 200, "{}", res.text());
     // failed → connecting clears it.
     let res = patch(json!({"status": "connecting"})).await;
     assert_eq!(res.status, 200);
     assert_eq!(res.json()["data"]["errorMessage"], Value::Null);
     // A message on a non-failed connection is refused.
     let res = patch(json!({"errorMessage": "nope"})).await;
-    assert_eq!(res.status, 400, "{}", res.text());
+    res.assert_error(
+        400,
+        "Bad Request",
+        "An error message can only be set when the status is 'failed' (the status would be 'connecting')",
+    );
     // connecting → connected; same → same is a no-op.
     assert_eq!(patch(json!({"status": "connected"})).await.status, 200);
     assert_eq!(patch(json!({"status": "connected"})).await.status, 200);
     // connected → pending is not a transition.
     let res = patch(json!({"status": "pending"})).await;
-    assert_eq!(res.status, 400);
-    assert_eq!(res.json()["error"], "Invalid status transition");
-    let msg = res.json()["message"].as_str().unwrap().to_owned();
-    assert!(
-        msg.contains("connected") && msg.contains("pending"),
-        "{msg}"
+    res.assert_error(
+        400,
+        "Invalid status transition",
+        "Cannot change status from connected to pending",
     );
     // Unknown statuses and null are 400; nothing changed.
-    assert_eq!(patch(json!({"status": "exploded"})).await.status, 400);
-    assert_eq!(patch(json!({"status": null})).await.status, 400);
-    assert_eq!(
-        patch(json!({"connectionDetails": [1, 2]})).await.status,
-        400
+    patch(json!({"status": "exploded"}))
+        .await
+        .assert_error_starting(
+            400,
+            "Bad Request",
+            "status: 'exploded' is not a valid connection status; expected one of: ",
+        );
+    patch(json!({"status": null})).await.assert_error(
+        400,
+        "Bad Request",
+        "status: must not be null",
     );
-    assert_eq!(patch(json!({"sourceResourceId": 3})).await.status, 400);
+    patch(json!({"connectionDetails": [1, 2]}))
+        .await
+        .assert_error(
+            400,
+            "Bad Request",
+            "connectionDetails: a merge patch must be a JSON object or null",
+        );
+    patch(json!({"sourceResourceId": 3}))
+        .await
+        .assert_error_starting(
+            400,
+            "Bad Request",
+            "sourceResourceId: unknown field `sourceResourceId`",
+        );
     let got = app.client.get(&url, t).await.json();
     assert_eq!(got["data"]["status"], "connected");
     assert_eq!(got["data"]["connectionDetails"], json!({"retries": 1}));
@@ -533,16 +599,16 @@ async fn deleting_a_resource_deletes_its_connections(app: &TestApp) {
         .client
         .delete(&format!("{base}/resources/{server}"), t)
         .await;
-    assert_eq!(res.status, 200);
-    assert_eq!(res.json()["data"]["deletedConnections"], 2);
+    assert_eq!(res.status, 200, "{}", res.text());
+    assert_eq!(
+        res.json()["data"],
+        json!({"id": server, "type": "instance", "deletedConnections": 2})
+    );
     for id in [incoming, outgoing] {
-        assert_eq!(
-            app.client
-                .get(&format!("{base}/resource-connections/{id}"), t)
-                .await
-                .status,
-            404
-        );
+        app.client
+            .get(&format!("{base}/resource-connections/{id}"), t)
+            .await
+            .assert_error(404, "Not Found", "Resource connection not found");
     }
     assert_eq!(
         app.client
@@ -552,16 +618,35 @@ async fn deleting_a_resource_deletes_its_connections(app: &TestApp) {
         200
     );
     // Restoring the resource does not resurrect its connections.
-    app.client
+    let res = app
+        .client
         .post(&format!("{base}/resources/{server}/restore"), t, &json!({}))
         .await;
+    assert_eq!(res.status, 200, "{}", res.text());
     assert_eq!(
         app.client
-            .get(&format!("{base}/resource-connections"), t)
+            .get(&format!("{base}/resources/{server}"), t)
             .await
-            .json()["count"],
-        1
+            .status,
+        200,
+        "the resource is back"
     );
+    let list = app
+        .client
+        .get(&format!("{base}/resource-connections"), t)
+        .await
+        .json();
+    assert_eq!(list["count"], 1);
+    assert_eq!(list["data"][0]["id"], keep);
+    let mine = app
+        .client
+        .get(
+            &format!("{base}/resources/instance/{server}/connections"),
+            t,
+        )
+        .await
+        .json();
+    assert_eq!(mine["count"], 0, "{mine}");
 }
 
 async fn allowed_connections_are_data(app: &TestApp) {
@@ -600,18 +685,15 @@ async fn allowed_connections_are_data(app: &TestApp) {
 
     let app_id = resource(app, &token, &base, "application", "api").await;
     let db = resource(app, &token, &base, "database", "db").await;
-    assert_eq!(
-        connect(
-            app,
-            &token,
-            &base,
-            ("application", app_id),
-            ("database", db)
-        )
-        .await
-        .status,
-        400
-    );
+    connect(
+        app,
+        &token,
+        &base,
+        ("application", app_id),
+        ("database", db),
+    )
+    .await
+    .assert_error(400, "Connection not allowed", NOT_ALLOWED_APP_DB);
 
     // Non-admins may read but not change the rules.
     let (_, user) = register(app, &email("user")).await;
@@ -630,14 +712,15 @@ async fn allowed_connections_are_data(app: &TestApp) {
             &json!({"source_type": "application", "target_type": "database"}),
         )
         .await;
-    assert_eq!(res.status, 403, "{}", res.text());
-    assert_eq!(
-        app.client
-            .get("/api/v1/allowed-connections", None)
-            .await
-            .status,
-        401
+    res.assert_error(
+        403,
+        "Forbidden",
+        "Only instance administrators can change allowed connections",
     );
+    app.client
+        .get("/api/v1/allowed-connections", None)
+        .await
+        .assert_error(401, "Unauthorized", "Missing Authorization header");
 
     // The admin allows application → database: the next create succeeds.
     let res = app
@@ -658,20 +741,29 @@ async fn allowed_connections_are_data(app: &TestApp) {
             &json!({"source_type": "application", "target_type": "database"}),
         )
         .await;
-    assert_eq!(dup.status, 409);
-    for body in [
-        json!({"source_type": "x", "target_type": "database"}),
-        json!({"source_type": "instance"}),
-        json!({"source_type": "instance", "target_type": "database", "id": 1}),
+    dup.assert_error(
+        409,
+        "Conflict",
+        "Connections from application to database are already allowed",
+    );
+    for (body, message) in [
+        (
+            json!({"source_type": "x", "target_type": "database"}),
+            "source_type: 'x' is not a valid resource type; expected one of: ",
+        ),
+        (
+            json!({"source_type": "instance"}),
+            "Invalid JSON body: missing field `target_type`",
+        ),
+        (
+            json!({"source_type": "instance", "target_type": "database", "id": 1}),
+            "id: unknown field `id`",
+        ),
     ] {
-        assert_eq!(
-            app.client
-                .post("/api/v1/allowed-connections", t, &body)
-                .await
-                .status,
-            400,
-            "{body}"
-        );
+        app.client
+            .post("/api/v1/allowed-connections", t, &body)
+            .await
+            .assert_error_starting(400, "Bad Request", message);
     }
     let res = connect(
         app,
@@ -684,13 +776,14 @@ async fn allowed_connections_are_data(app: &TestApp) {
     assert_eq!(res.status, 201, "{}", res.text());
 
     // Removing the rule refuses the next create (existing ones stay).
-    assert_eq!(
-        app.client
-            .delete(&format!("/api/v1/allowed-connections/{rule}"), Some(&user))
-            .await
-            .status,
-        403
-    );
+    app.client
+        .delete(&format!("/api/v1/allowed-connections/{rule}"), Some(&user))
+        .await
+        .assert_error(
+            403,
+            "Forbidden",
+            "Only instance administrators can change allowed connections",
+        );
     assert_eq!(
         app.client
             .delete(&format!("/api/v1/allowed-connections/{rule}"), t)
@@ -698,24 +791,17 @@ async fn allowed_connections_are_data(app: &TestApp) {
             .status,
         204
     );
-    assert_eq!(
-        app.client
-            .delete(&format!("/api/v1/allowed-connections/{rule}"), t)
-            .await
-            .status,
-        404
-    );
-    assert_eq!(
-        app.client
-            .delete("/api/v1/allowed-connections/abc", t)
-            .await
-            .status,
-        400
-    );
+    app.client
+        .delete(&format!("/api/v1/allowed-connections/{rule}"), t)
+        .await
+        .assert_error(404, "Not Found", "Allowed connection not found");
+    app.client
+        .delete("/api/v1/allowed-connections/abc", t)
+        .await
+        .assert_error(400, "Bad Request", "Invalid allowed-connection ID");
     let other = resource(app, &token, &base, "application", "api-2").await;
     let res = connect(app, &token, &base, ("application", other), ("database", db)).await;
-    assert_eq!(res.status, 400);
-    assert_eq!(res.json()["error"], "Connection not allowed");
+    res.assert_error(400, "Connection not allowed", NOT_ALLOWED_APP_DB);
     // SPEC §7 checks duplicates before the rules: repeating the existing
     // (now disallowed) connection is a 409, not a 400.
     let res = connect(
@@ -726,7 +812,11 @@ async fn allowed_connections_are_data(app: &TestApp) {
         ("database", db),
     )
     .await;
-    assert_eq!(res.status, 409, "{}", res.text());
+    res.assert_error(
+        409,
+        "Conflict",
+        "A connection from this source to this target already exists",
+    );
     assert_eq!(
         app.client
             .get(&format!("{base}/resource-connections"), t)
@@ -756,10 +846,15 @@ async fn concurrent_duplicate_connections_make_exactly_one(app: &TestApp) {
     for task in tasks {
         let res = task.await.unwrap();
         assert!(res.status < 500, "{} {}", res.status, res.text());
-        match res.status {
-            201 => created += 1,
-            409 => conflicts += 1,
-            other => panic!("unexpected {other}: {}", res.text()),
+        if res.status == 201 {
+            created += 1;
+        } else {
+            res.assert_error(
+                409,
+                "Conflict",
+                "A connection from this source to this target already exists",
+            );
+            conflicts += 1;
         }
     }
     assert_eq!((created, conflicts), (1, 49));
@@ -877,8 +972,11 @@ async fn clone_copies_resources_and_connections(app: &TestApp) {
         .client
         .delete(&format!("/api/v1/projects/{pid}/environments/{staging}"), t)
         .await;
-    assert_eq!(res.status, 409, "{}", res.text());
-    assert!(res.json()["message"].as_str().unwrap().contains("force"));
+    res.assert_error(
+        409,
+        "Conflict",
+        "The environment is not empty; pass ?force=true to delete it with everything in it",
+    );
     let res = app
         .client
         .delete(
@@ -887,10 +985,10 @@ async fn clone_copies_resources_and_connections(app: &TestApp) {
         )
         .await;
     assert_eq!(res.status, 204, "{}", res.text());
-    assert_eq!(
-        app.client.get(&format!("{copy}/resources"), t).await.status,
-        404
-    );
+    app.client
+        .get(&format!("{copy}/resources"), t)
+        .await
+        .assert_error(404, "Not Found", "Environment not found");
     assert_eq!(
         app.client.get(&format!("{base}/resources"), t).await.json()["count"],
         3,

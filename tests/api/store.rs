@@ -59,7 +59,7 @@ async fn concurrent_registrations_make_exactly_one_admin_and_no_5xx(app: &TestAp
                 admins += 1;
             }
         } else {
-            assert_eq!(res.status, 409, "{}", res.text());
+            res.assert_error(409, "Conflict", "A user with this email already exists");
         }
     }
     assert_eq!(created, 6, "one account per distinct email");

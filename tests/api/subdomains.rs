@@ -41,7 +41,12 @@ async fn seed_002_subdomains(app: &TestApp) {
     );
     assert_eq!(d["environment"]["slug"], "production");
     assert_eq!(d["environment"]["name"], "Production");
-    assert!(d["environment"]["id"].is_string());
+    let envs = app
+        .client
+        .get(&format!("/api/v1/projects/{pid}/environments"), t)
+        .await
+        .json();
+    assert_eq!(d["environment"]["id"], envs[0]["id"]);
     assert!(d["createdAt"].as_str().unwrap().ends_with('Z'));
     let blog = d["id"].as_i64().unwrap();
 
@@ -133,7 +138,7 @@ async fn seed_002_subdomains(app: &TestApp) {
         .client
         .get(&format!("{base}/subdomains/{blog}"), t)
         .await;
-    assert_eq!(res.status, 404);
+    res.assert_error(404, "Not Found", "Subdomain not found");
     assert_eq!(
         app.client
             .get(&format!("{base}/subdomains"), t)
@@ -156,31 +161,65 @@ async fn subdomain_errors(app: &TestApp) {
         .post(&format!("{base}/subdomains"), t, &json!({"name": "blog"}))
         .await;
 
-    // 400: missing fields, invalid name format, duplicates (same name and parent).
+    // 400 for three causes the seed lists under one status: missing
+    // fields, an invalid name, a duplicate. The message tells them apart.
+    let sd = |v: &str, why: &str| format!("name: '{v}' is not a valid subdomain name: {why}");
+    const CHARS: &str = "only ASCII letters, digits and hyphens are allowed";
+    const DUPLICATE: &str =
+        "A subdomain named 'blog' with this parent domain already exists in this environment";
     let cases = [
-        json!({}),
-        json!({"positionX": 1}),
-        json!({"name": ""}),
-        json!({"name": "-blog"}),
-        json!({"name": "blog-"}),
-        json!({"name": "my blog"}),
-        json!({"name": "blog.example"}),
-        json!({"name": "b_log"}),
-        json!({"name": "x".repeat(64)}),
-        json!({"name": 42}),
-        json!({"name": "BLOG"}),
-        json!({"name": "ok", "parentDomain": "not a domain"}),
-        json!({"name": "ok", "id": 7}),
-        json!({"name": "ok", "status": "active"}),
-        json!({"name": "ok", "positionX": "left"}),
+        (
+            json!({}),
+            "Invalid JSON body: missing field `name`".to_owned(),
+        ),
+        (
+            json!({"positionX": 1}),
+            "Invalid JSON body: missing field `name`".to_owned(),
+        ),
+        (json!({"name": ""}), sd("", "it must not be empty")),
+        (
+            json!({"name": "-blog"}),
+            sd("-blog", "it must not start with a hyphen"),
+        ),
+        (
+            json!({"name": "blog-"}),
+            sd("blog-", "it must not end with a hyphen"),
+        ),
+        (json!({"name": "my blog"}), sd("my blog", CHARS)),
+        (json!({"name": "blog.example"}), sd("blog.example", CHARS)),
+        (json!({"name": "b_log"}), sd("b_log", CHARS)),
+        (
+            json!({"name": "x".repeat(64)}),
+            sd(&"x".repeat(64), "it must be at most 63 characters long"),
+        ),
+        (
+            json!({"name": 42}),
+            "name: invalid type: integer `42`, expected a string".to_owned(),
+        ),
+        (json!({"name": "BLOG"}), DUPLICATE.to_owned()),
+        (
+            json!({"name": "ok", "parentDomain": "not a domain"}),
+            "parentDomain: 'not a domain' is not a valid host name: ".to_owned(),
+        ),
+        (
+            json!({"name": "ok", "id": 7}),
+            "id: unknown field `id`".to_owned(),
+        ),
+        (
+            json!({"name": "ok", "status": "active"}),
+            "status: unknown field `status`".to_owned(),
+        ),
+        (
+            json!({"name": "ok", "positionX": "left"}),
+            "positionX: invalid type: string \"left\", expected f64".to_owned(),
+        ),
     ];
-    for body in cases {
+    for (body, message) in cases {
         let res = app
             .client
             .post(&format!("{base}/subdomains"), t, &body)
             .await;
-        assert_eq!(res.status, 400, "{body} → {}", res.text());
-        assert!(res.json()["error"].is_string() && res.json()["message"].is_string());
+        res.assert_error_starting(400, "Bad Request", &message);
     }
     // Same name under another parent domain is a different subdomain.
     let res = app
@@ -200,7 +239,7 @@ async fn subdomain_errors(app: &TestApp) {
             &json!({"name": "Blog", "parentDomain": "EXAMPLE.com"}),
         )
         .await;
-    assert_eq!(res.status, 400, "duplicate name + parent: {}", res.text());
+    res.assert_error(400, "Bad Request", DUPLICATE);
     assert_eq!(
         app.client
             .get(&format!("{base}/subdomains"), t)
@@ -212,68 +251,100 @@ async fn subdomain_errors(app: &TestApp) {
 
     // Invalid ids → 400 "Invalid subdomain ID"; a non-subdomain resource → 404.
     for bad in ["abc", "-1", "0", "1.5", "99999999999999999999"] {
-        let res = app.client.get(&format!("{base}/subdomains/{bad}"), t).await;
-        assert_eq!(res.status, 400, "{bad}");
-        assert_eq!(res.json()["message"], "Invalid subdomain ID");
+        for res in [
+            app.client.get(&format!("{base}/subdomains/{bad}"), t).await,
+            app.client
+                .patch(
+                    &format!("{base}/subdomains/{bad}"),
+                    t,
+                    &json!({"positionX": 1}),
+                )
+                .await,
+        ] {
+            res.assert_error(400, "Bad Request", "Invalid subdomain ID");
+        }
     }
     let server = resource(app, &token, &base, "instance", "web-1").await;
-    let res = app
-        .client
-        .get(&format!("{base}/subdomains/{server}"), t)
-        .await;
-    assert_eq!(res.status, 404, "{}", res.text());
-    assert_eq!(
+    for id in [server, 424_242] {
         app.client
-            .get(&format!("{base}/subdomains/424242"), t)
+            .get(&format!("{base}/subdomains/{id}"), t)
             .await
-            .status,
-        404
-    );
+            .assert_error(404, "Not Found", "Subdomain not found");
+        app.client
+            .patch(
+                &format!("{base}/subdomains/{id}"),
+                t,
+                &json!({"positionX": 1}),
+            )
+            .await
+            .assert_error(404, "Not Found", "Subdomain not found");
+    }
 
     // 401, 403, 404 for the scope.
-    assert_eq!(
-        app.client
-            .get(&format!("{base}/subdomains"), None)
-            .await
-            .status,
-        401
-    );
-    assert_eq!(
-        app.client
-            .post(&format!("{base}/subdomains"), None, &json!({"name": "x"}))
-            .await
-            .status,
-        401
-    );
+    app.client
+        .get(&format!("{base}/subdomains"), None)
+        .await
+        .assert_error(401, "Unauthorized", "Missing Authorization header");
+    app.client
+        .post(&format!("{base}/subdomains"), None, &json!({"name": "x"}))
+        .await
+        .assert_error(401, "Unauthorized", "Missing Authorization header");
     let (_, stranger) = register(app, &email("stranger")).await;
     let res = app
         .client
         .get(&format!("{base}/subdomains"), Some(&stranger))
         .await;
-    assert_eq!(res.status, 403);
-    assert_eq!(res.json()["message"], "Project access denied");
+    res.assert_error(403, "Forbidden", "Project access denied");
     let res = app
         .client
         .get("/api/no-such-project/production/subdomains", t)
         .await;
-    assert_eq!(res.status, 404);
-    assert_eq!(res.json()["message"], "Project not found");
+    res.assert_error(404, "Not Found", "Project not found");
     let res = app
         .client
         .get("/api/my-project/no-such-env/subdomains", t)
         .await;
-    assert_eq!(res.status, 404);
-    assert_eq!(res.json()["message"], "Environment not found");
-    // Patching a name is not a subdomain update.
+    res.assert_error(404, "Not Found", "Environment not found");
+    // Renaming is not a subdomain update.
+    let blog = app
+        .client
+        .get(&format!("{base}/subdomains"), t)
+        .await
+        .json()["data"][0]["id"]
+        .as_i64()
+        .unwrap();
     let res = app
         .client
         .patch(
-            &format!("{base}/subdomains/{server}"),
+            &format!("{base}/subdomains/{blog}"),
             t,
             &json!({"name": "x"}),
         )
         .await;
-    assert_eq!(res.status, 400);
+    res.assert_error_starting(400, "Bad Request", "name: unknown field `name`");
+    let res = app
+        .client
+        .patch(
+            &format!("{base}/subdomains/{blog}"),
+            t,
+            &json!({"parentDomain": "bad domain"}),
+        )
+        .await;
+    res.assert_error_starting(
+        400,
+        "Bad Request",
+        "parentDomain: 'bad domain' is not a valid host name: ",
+    );
+    // Moving a subdomain onto a taken name + parent is the duplicate 400.
+    let res = app
+        .client
+        .patch(
+            &format!("{base}/subdomains/{blog}"),
+            t,
+            &json!({"parentDomain": "example.com"}),
+        )
+        .await;
+    res.assert_error(400, "Bad Request", DUPLICATE);
 }
 
 async fn concurrent_duplicate_subdomains_make_exactly_one(app: &TestApp) {
@@ -293,10 +364,14 @@ async fn concurrent_duplicate_subdomains_make_exactly_one(app: &TestApp) {
     for task in tasks {
         let res = task.await.unwrap();
         assert!(res.status < 500, "{} {}", res.status, res.text());
-        match res.status {
-            201 => created += 1,
-            400 => {}
-            other => panic!("unexpected {other}: {}", res.text()),
+        if res.status == 201 {
+            created += 1;
+        } else {
+            res.assert_error(
+                400,
+                "Bad Request",
+                "A subdomain named 'blog' with this parent domain already exists in this environment",
+            );
         }
     }
     assert_eq!(created, 1);

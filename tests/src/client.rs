@@ -1,4 +1,6 @@
 //! A small HTTP client for tests: JSON in, status + headers + JSON out.
+//! [`Response::assert_error`] checks an error completely: status, `error`,
+//! `message`, nothing else in the body, and an `x-request-id`.
 
 use std::net::SocketAddr;
 
@@ -8,12 +10,63 @@ use serde_json::Value;
 /// What a request returned.
 #[derive(Debug, Clone)]
 pub struct Response {
+    /// The request that produced it, e.g. `GET /api/v1/me` (for messages).
+    pub request: String,
     pub status: u16,
     pub headers: Vec<(String, String)>,
     pub body: Vec<u8>,
 }
 
 impl Response {
+    /// Asserts an error in patchbay's shape: `status`, a body of exactly
+    /// `{"error": error, "message": message}`, and an `x-request-id`.
+    ///
+    /// # Panics
+    /// When any of these differs.
+    #[track_caller]
+    #[allow(clippy::panic)]
+    pub fn assert_error(&self, status: u16, error: &str, message: &str) {
+        self.check_error(status, error, &|m| m == message, message);
+    }
+
+    /// Like [`Self::assert_error`], for messages whose tail repeats input or
+    /// a library's words: the message must start with `prefix`.
+    ///
+    /// # Panics
+    /// When any of these differs.
+    #[track_caller]
+    pub fn assert_error_starting(&self, status: u16, error: &str, prefix: &str) {
+        self.check_error(
+            status,
+            error,
+            &|m| m.starts_with(prefix),
+            &format!("{prefix}…"),
+        );
+    }
+
+    #[track_caller]
+    #[allow(clippy::panic)]
+    fn check_error(&self, status: u16, error: &str, ok: &dyn Fn(&str) -> bool, wanted: &str) {
+        let body = self.json();
+        let got_error = body["error"].as_str().unwrap_or_default();
+        let got_message = body["message"].as_str().unwrap_or_default();
+        let shape_ok = body.as_object().is_some_and(|o| o.len() == 2);
+        if self.status != status || got_error != error || !ok(got_message) || !shape_ok {
+            panic!(
+                "{}: expected {status} {{\"error\": {error:?}, \"message\": {wanted:?}}}\n\
+                 got {} {}",
+                self.request,
+                self.status,
+                self.text()
+            );
+        }
+        assert!(
+            self.header("x-request-id").is_some_and(|v| !v.is_empty()),
+            "{}: an error without x-request-id",
+            self.request
+        );
+    }
+
     /// The body as JSON (`Value::Null` when it is not JSON).
     #[must_use]
     pub fn json(&self) -> Value {
@@ -89,7 +142,7 @@ impl TestClient {
             .timeout(std::time::Duration::from_secs(30))
             .disable_redirects()
             .finish();
-        let mut req = client.request(method, self.url(path));
+        let mut req = client.request(method.clone(), self.url(path));
         if let Some(token) = token {
             req = req.insert_header(("authorization", format!("Bearer {token}")));
         }
@@ -117,6 +170,7 @@ impl TestClient {
             .expect("body")
             .to_vec();
         Response {
+            request: format!("{method} {path}"),
             status,
             headers,
             body,
