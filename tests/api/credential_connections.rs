@@ -781,6 +781,17 @@ async fn bad_input_is_400_and_changes_nothing(app: &TestApp) {
         &json!({"conn_id": longest, "type": "generic"}),
     )
     .await;
+    // The largest extra is fine: 16384 bytes exactly.
+    let largest = serde_json::to_string(&json!({"blob": "x".repeat(16 * 1024 - 11)})).unwrap();
+    assert_eq!(largest.len(), 16 * 1024);
+    let made = create_conn(
+        app,
+        &token,
+        &base,
+        &json!({"conn_id": "largest", "type": "s3", "extra": largest}),
+    )
+    .await;
+    assert_eq!(made["extra"], largest);
     let too_long = "a".repeat(65);
     let big_extra = serde_json::to_string(&json!({"blob": "x".repeat(16 * 1024)})).unwrap();
     let with = |key: &str, value: Value| {
@@ -1059,7 +1070,11 @@ async fn bad_input_is_400_and_changes_nothing(app: &TestApp) {
     // Nothing changed.
     assert_eq!(
         conn_ids(app, &token, &base).await,
-        [longest.clone(), "prod-postgres".to_owned()]
+        [
+            longest.clone(),
+            "largest".to_owned(),
+            "prod-postgres".to_owned()
+        ]
     );
     assert_eq!(
         get_conn(app, &token, &base, "prod-postgres").await,
@@ -1089,7 +1104,7 @@ async fn bad_input_is_400_and_changes_nothing(app: &TestApp) {
         .assert_error(404, "Not Found", &missing("Prod-Postgres"));
     assert_eq!(
         conn_ids(app, &token, &base).await,
-        [longest, "prod-postgres".to_owned()]
+        [longest, "largest".to_owned(), "prod-postgres".to_owned()]
     );
     assert_eq!(
         get_conn(app, &token, &base, "prod-postgres").await,
@@ -1137,6 +1152,17 @@ async fn resources_reference_credentials_of_their_environment(app: &TestApp) {
         &json!({"conn_id": "prod-db", "type": "postgres", "host": "db.example.com", "password": "pw"}),
     )
     .await;
+    // A namesake in staging, referenced there: never confused with prod's.
+    create_conn(
+        app,
+        &token,
+        staging,
+        &json!({"conn_id": "prod-db", "type": "generic"}),
+    )
+    .await;
+    let res = resource_using(app, &token, staging, "database", "orders", "prod-db").await;
+    assert_eq!(res.status, 201, "{}", res.text());
+    let staging_orders = res.json()["data"]["id"].as_i64().unwrap();
 
     // Create: the connection must exist in this environment.
     for conn in ["nope", "staging-db"] {
@@ -1235,8 +1261,21 @@ async fn resources_reference_credentials_of_their_environment(app: &TestApp) {
             .json();
         assert_eq!(got["data"]["credentialConnId"], Value::Null, "{got}");
     }
-    // The other environment's connection is untouched.
-    assert_eq!(conn_ids(app, &token, staging).await, ["staging-db"]);
+    // The other environment's connections and references are untouched.
+    assert_eq!(
+        conn_ids(app, &token, staging).await,
+        ["prod-db", "staging-db"]
+    );
+    assert_eq!(
+        used_by(app, &token, staging, "prod-db").await,
+        json!([{"id": staging_orders, "type": "database", "name": "orders"}])
+    );
+    let got = app
+        .client
+        .get(&format!("{staging}/resources/{staging_orders}"), t)
+        .await
+        .json();
+    assert_eq!(got["data"]["credentialConnId"], "prod-db", "{got}");
 }
 
 // -------------------------------------------------------------- 4. roles --
@@ -1823,14 +1862,16 @@ async fn concurrent_creates_make_exactly_one(app: &TestApp) {
     assert_eq!(conn_ids(app, &token, &base).await, ["dup"]);
 }
 
-/// A DELETE of a connection racing a resource create that references it:
-/// never a dangling reference, never a 5xx.
+/// A DELETE of a connection (forced or not) racing a resource create or
+/// PATCH that references it: never a dangling reference, never a 5xx.
 async fn delete_racing_a_reference_leaves_none_dangling(app: &TestApp) {
     let (token, base) = canvas(app, "owner", "race").await;
     let t = Some(token.as_str());
-    for round in 0..12 {
+    for round in 0..16 {
         let conn_id = format!("race-{round}");
         let force = round % 2 == 1;
+        let patch = round % 4 >= 2;
+        let delete_first = round % 8 < 4;
         create_conn(
             app,
             &token,
@@ -1838,7 +1879,13 @@ async fn delete_racing_a_reference_leaves_none_dangling(app: &TestApp) {
             &json!({"conn_id": conn_id, "type": "generic"}),
         )
         .await;
-        let delete = {
+        let name = format!("r-{round}");
+        let patched = if patch {
+            Some(resource(app, &token, &base, "instance", &name).await)
+        } else {
+            None
+        };
+        let spawn_delete = || {
             let client = app.client.clone();
             let token = token.clone();
             let url = format!(
@@ -1847,16 +1894,43 @@ async fn delete_racing_a_reference_leaves_none_dangling(app: &TestApp) {
             );
             actix_web::rt::spawn(async move { client.delete(&url, Some(&token)).await })
         };
-        let create = {
+        let spawn_reference = || {
             let client = app.client.clone();
             let token = token.clone();
-            let url = format!("{base}/resources");
-            let body = json!({"type": "instance", "name": format!("r-{round}"), "credentialConnId": conn_id});
-            actix_web::rt::spawn(async move { client.post(&url, Some(&token), &body).await })
+            let conn_id = conn_id.clone();
+            let name = name.clone();
+            let base = base.clone();
+            actix_web::rt::spawn(async move {
+                match patched {
+                    Some(id) => {
+                        client
+                            .patch(
+                                &format!("{base}/resources/{id}"),
+                                Some(&token),
+                                &json!({"credentialConnId": conn_id}),
+                            )
+                            .await
+                    }
+                    None => client
+                        .post(
+                            &format!("{base}/resources"),
+                            Some(&token),
+                            &json!({"type": "instance", "name": name, "credentialConnId": conn_id}),
+                        )
+                        .await,
+                }
+            })
+        };
+        let (delete, reference) = if delete_first {
+            let d = spawn_delete();
+            (d, spawn_reference())
+        } else {
+            let r = spawn_reference();
+            (spawn_delete(), r)
         };
         let deleted = delete.await.unwrap();
-        let made = create.await.unwrap();
-        for res in [&deleted, &made] {
+        let referenced = reference.await.unwrap();
+        for res in [&deleted, &referenced] {
             assert!(res.status < 500, "{} {}", res.status, res.text());
         }
         let exists = match app
@@ -1869,10 +1943,11 @@ async fn delete_racing_a_reference_leaves_none_dangling(app: &TestApp) {
             404 => false,
             other => panic!("GET → {other}"),
         };
-        match (made.status, deleted.status) {
-            // The resource first: an unforced delete is refused, a forced
+        let ok = if patch { 200 } else { 201 };
+        match (referenced.status, deleted.status) {
+            // The reference first: an unforced delete is refused, a forced
             // one clears the reference.
-            (201, 409) if !force => {
+            (s, 409) if s == ok && !force => {
                 deleted.assert_error_starting(
                     409,
                     "Conflict",
@@ -1880,13 +1955,13 @@ async fn delete_racing_a_reference_leaves_none_dangling(app: &TestApp) {
                 );
                 assert!(exists);
             }
-            (201, 204) if force => assert!(!exists),
+            (s, 204) if s == ok && force => assert!(!exists),
             // The delete first: the reference is refused.
             (404, 204) => {
-                made.assert_error(404, "Not Found", NO_SUCH_CREDENTIAL);
+                referenced.assert_error(404, "Not Found", NO_SUCH_CREDENTIAL);
                 assert!(!exists);
             }
-            other => panic!("round {round} (force {force}): {other:?}"),
+            other => panic!("round {round} (force {force}, patch {patch}): {other:?}"),
         }
         // The invariant: a live resource names only a live connection.
         let resources = app
