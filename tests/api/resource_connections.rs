@@ -308,7 +308,8 @@ async fn create_checks_in_order(app: &TestApp) {
             t,
             &json!({"name": "staging"}),
         )
-        .await;
+        .await
+        .assert_success();
     let other = resource(app, &token, "/api/checks/staging", "instance", "far").await;
     connect(
         app,
@@ -880,17 +881,20 @@ async fn clone_copies_resources_and_connections(app: &TestApp) {
             t,
             &json!({"status": "connected", "connectionDetails": {"k": 1}}),
         )
-        .await;
+        .await
+        .assert_success();
     app.client
         .delete(&format!("{base}/resources/{deleted}"), t)
-        .await;
+        .await
+        .assert_success();
     app.client
         .post(
             &format!("{base}/subdomains"),
             t,
             &json!({"name": "www", "parentDomain": "example.com"}),
         )
-        .await;
+        .await
+        .assert_success();
 
     let pid = app.client.get("/api/v1/projects", t).await.json()[0]["id"]
         .as_str()

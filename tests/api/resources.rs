@@ -279,7 +279,8 @@ async fn bad_resource_input_is_4xx_and_changes_nothing(app: &TestApp) {
     let at_limit = res.json()["data"]["id"].as_i64().unwrap();
     app.client
         .delete(&format!("{base}/resources/{at_limit}"), t)
-        .await;
+        .await
+        .assert_success();
     // A SQL-looking name is data, stored literally.
     let sql = "x'); DROP TABLE resources; --";
     let res = app
@@ -496,7 +497,8 @@ async fn graph_returns_nodes_and_edges(app: &TestApp) {
     );
     app.client
         .delete(&format!("{base}/resources/{gone}"), t)
-        .await;
+        .await
+        .assert_success();
     let res = app.client.get(&format!("{base}/graph"), t).await;
     assert_eq!(res.status, 200, "{}", res.text());
     let g = &res.json()["data"];

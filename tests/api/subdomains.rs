@@ -17,7 +17,8 @@ async fn seed_002_subdomains(app: &TestApp) {
             t,
             &json!({"display_name": "My Project"}),
         )
-        .await;
+        .await
+        .assert_success();
 
     let res = app
         .client
@@ -67,7 +68,8 @@ async fn seed_002_subdomains(app: &TestApp) {
             t,
             &json!({"name": "docs", "positionX": 500.5, "positionY": 200}),
         )
-        .await;
+        .await
+        .assert_success();
 
     let list = app.client.get(&format!("{base}/subdomains"), t).await;
     assert_eq!(list.status, 200);
@@ -159,7 +161,8 @@ async fn subdomain_errors(app: &TestApp) {
     let t = Some(token.as_str());
     app.client
         .post(&format!("{base}/subdomains"), t, &json!({"name": "blog"}))
-        .await;
+        .await
+        .assert_success();
 
     // 400 for three causes the seed lists under one status: missing
     // fields, an invalid name, a duplicate. The message tells them apart.

@@ -67,6 +67,22 @@ impl Response {
         );
     }
 
+    /// Asserts a 2xx answer (for set-up steps whose failure would leave a
+    /// test checking the wrong state).
+    ///
+    /// # Panics
+    /// When the status is not 2xx.
+    #[track_caller]
+    pub fn assert_success(&self) {
+        assert!(
+            (200..300).contains(&self.status),
+            "{}: {} {}",
+            self.request,
+            self.status,
+            self.text()
+        );
+    }
+
     /// The body as JSON (`Value::Null` when it is not JSON).
     #[must_use]
     pub fn json(&self) -> Value {
