@@ -242,6 +242,43 @@ mod tests {
         assert!(s.sqlite_roots.is_empty());
     }
 
+    /// The budget is enforced around the whole driver: a loopback peer that
+    /// accepts and never answers ends as `timeout` when the budget ends.
+    #[tokio::test]
+    async fn the_budget_ends_a_silent_handshake() {
+        use patchbay_app::ports::ConnectivityTester as _;
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let _held = tokio::spawn(async move {
+            let mut held = Vec::new();
+            while let Ok((socket, _)) = listener.accept().await {
+                held.push(socket);
+            }
+        });
+        let prober = Prober::new(ProbeSettings {
+            timeout: Duration::from_millis(300),
+            allow_loopback: true,
+            ..ProbeSettings::default()
+        });
+        let mut request =
+            drivers::test_support::request(CredentialType::Postgres, "127.0.0.1", port);
+        request.login = Some("u".into());
+        let started = Instant::now();
+        let outcome = prober.test(request).await;
+        assert_eq!(
+            outcome,
+            ProbeOutcome::Failed {
+                reason: ProbeFailure::Timeout,
+                driver: "tokio-postgres"
+            }
+        );
+        let elapsed = started.elapsed();
+        assert!(
+            elapsed >= Duration::from_millis(300) && elapsed < Duration::from_secs(2),
+            "{elapsed:?}"
+        );
+    }
+
     #[test]
     fn missing_roots_are_left_out() {
         let dir = tempfile::tempdir().unwrap();
