@@ -10,6 +10,7 @@ mod connection_tests;
 mod conventions;
 mod credential_connections;
 mod environments;
+mod isolation;
 mod members;
 mod messages;
 mod ops;

@@ -172,36 +172,71 @@ mod tests {
     use super::*;
     use crate::AppErrorKind;
     use crate::ports::{MockEnvironmentRepository, MockMemberRepository, MockProjectRepository};
-    use crate::test_support::{project, user};
+    use crate::test_support::{environment, project, user};
     use chrono::Utc;
     use patchbay_domain::Member;
 
-    fn service(project: Option<Project>, role: Option<Role>) -> AccessService {
-        let mut projects = MockProjectRepository::new();
-        projects
+    /// A store holding `projects`, the memberships `(project, user, role)`
+    /// and `environments`. Each lookup answers only for the ids it is given:
+    /// a use case that asks with the wrong project id finds nothing.
+    fn service(
+        projects: Vec<Project>,
+        memberships: Vec<(Uuid, Uuid, Role)>,
+        environments: Vec<Environment>,
+    ) -> AccessService {
+        let mut project_repo = MockProjectRepository::new();
+        let by_id = projects.clone();
+        project_repo
             .expect_find_project()
-            .returning(move |_| Ok(project.clone()));
+            .returning(move |id| Ok(by_id.iter().find(|p| p.id == id).cloned()));
+        project_repo
+            .expect_find_project_by_name()
+            .returning(move |name| Ok(projects.iter().find(|p| p.name.as_str() == name).cloned()));
         let mut members = MockMemberRepository::new();
         members.expect_find_member().returning(move |p, u| {
-            Ok(role.map(|role| Member {
-                id: Uuid::now_v7(),
-                project_id: p,
-                user_id: u,
-                role,
-                created_at: Utc::now(),
-            }))
+            Ok(memberships
+                .iter()
+                .find(|(mp, mu, _)| *mp == p && *mu == u)
+                .map(|&(project_id, user_id, role)| Member {
+                    id: Uuid::now_v7(),
+                    project_id,
+                    user_id,
+                    role,
+                    created_at: Utc::now(),
+                }))
         });
-        AccessService::new(
-            Arc::new(projects),
-            Arc::new(members),
-            Arc::new(MockEnvironmentRepository::new()),
-        )
+        let mut envs = MockEnvironmentRepository::new();
+        let by_id = environments.clone();
+        envs.expect_find_environment().returning(move |p, e| {
+            Ok(by_id
+                .iter()
+                .find(|env| env.project_id == p && env.id == e)
+                .cloned())
+        });
+        envs.expect_find_environment_by_name()
+            .returning(move |p, name| {
+                Ok(environments
+                    .iter()
+                    .find(|env| env.project_id == p && env.name.as_str() == name)
+                    .cloned())
+            });
+        AccessService::new(Arc::new(project_repo), Arc::new(members), Arc::new(envs))
+    }
+
+    fn named(name: &str) -> Project {
+        Project {
+            name: ProjectName::parse(name).unwrap(),
+            ..project(Uuid::now_v7())
+        }
     }
 
     #[tokio::test]
     async fn missing_project_is_404_before_membership_is_looked_at() {
-        let err = service(None, Some(Role::Owner))
-            .project(&user("ada"), Uuid::now_v7(), Action::ViewProject)
+        let ada = user("ada");
+        let p = project(Uuid::now_v7());
+        let svc = service(vec![p.clone()], vec![(p.id, ada.id, Role::Owner)], vec![]);
+        let err = svc
+            .project(&ada, Uuid::now_v7(), Action::ViewProject)
             .await
             .unwrap_err();
         assert_eq!(err.kind, AppErrorKind::NotFound);
@@ -210,25 +245,79 @@ mod tests {
 
     #[tokio::test]
     async fn non_members_get_403_project_access_denied() {
-        let err = service(Some(project(Uuid::now_v7())), None)
-            .project(&user("ada"), Uuid::now_v7(), Action::ViewProject)
-            .await
-            .unwrap_err();
-        assert_eq!(err.kind, AppErrorKind::Forbidden);
-        assert_eq!(err.message, "Project access denied");
+        let ada = user("ada");
+        let grace = user("grace");
+        let (p, q) = (named("p"), named("q"));
+        // Ada is an owner, but of another project.
+        let svc = service(
+            vec![p.clone(), q.clone()],
+            vec![(q.id, ada.id, Role::Owner), (p.id, grace.id, Role::Owner)],
+            vec![],
+        );
+        for err in [
+            svc.project(&ada, p.id, Action::ViewProject)
+                .await
+                .unwrap_err(),
+            svc.environment_by_slug(&ada, "p", "production", Action::ViewProject)
+                .await
+                .unwrap_err(),
+        ] {
+            assert_eq!(err.kind, AppErrorKind::Forbidden);
+            assert_eq!(err.message, "Project access denied");
+        }
+        let ok = svc.project(&ada, q.id, Action::ViewProject).await.unwrap();
+        assert_eq!(ok.project.id, q.id);
     }
 
     #[tokio::test]
     async fn roles_are_checked_against_the_domain_matrix() {
-        let err = service(Some(project(Uuid::now_v7())), Some(Role::Viewer))
-            .project(&user("ada"), Uuid::now_v7(), Action::UpdateProject)
+        let ada = user("ada");
+        let p = project(Uuid::now_v7());
+        let viewer = service(vec![p.clone()], vec![(p.id, ada.id, Role::Viewer)], vec![]);
+        let err = viewer
+            .project(&ada, p.id, Action::UpdateProject)
             .await
             .unwrap_err();
         assert_eq!(err.kind, AppErrorKind::Forbidden);
-        let ok = service(Some(project(Uuid::now_v7())), Some(Role::Admin))
-            .project(&user("ada"), Uuid::now_v7(), Action::UpdateProject)
+        let admin = service(vec![p.clone()], vec![(p.id, ada.id, Role::Admin)], vec![]);
+        let ok = admin
+            .project(&ada, p.id, Action::UpdateProject)
             .await
             .unwrap();
         assert_eq!(ok.role, Role::Admin);
+        assert_eq!(ok.project.id, p.id);
+    }
+
+    #[tokio::test]
+    async fn an_environment_of_another_project_is_not_found() {
+        let ada = user("ada");
+        let (p, q) = (named("p"), named("q"));
+        let (pe, qe) = (environment(p.id), environment(q.id));
+        let svc = service(
+            vec![p.clone(), q.clone()],
+            vec![(p.id, ada.id, Role::Owner), (q.id, ada.id, Role::Owner)],
+            vec![pe.clone(), qe.clone()],
+        );
+        let err = svc
+            .environment_by_id(&ada, p.id, qe.id, Action::ViewProject)
+            .await
+            .unwrap_err();
+        assert_eq!(err.kind, AppErrorKind::NotFound);
+        assert_eq!(err.message, "Environment not found");
+        let ok = svc
+            .environment_by_id(&ada, p.id, pe.id, Action::ViewProject)
+            .await
+            .unwrap();
+        assert_eq!((ok.project.id, ok.environment.id), (p.id, pe.id));
+        let ok = svc
+            .environment_by_slug(&ada, "q", "production", Action::ViewProject)
+            .await
+            .unwrap();
+        assert_eq!((ok.project.id, ok.environment.id), (q.id, qe.id));
+        let err = svc
+            .environment_by_slug(&ada, "q", "staging", Action::ViewProject)
+            .await
+            .unwrap_err();
+        assert_eq!(err.message, "Environment not found");
     }
 }

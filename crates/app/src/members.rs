@@ -196,12 +196,18 @@ mod tests {
         )
     }
 
-    /// A member store that finds `target` by any id and must not write.
+    /// A member store that holds `target` and must not write: it finds it
+    /// by its membership or user id, in its own project only.
     fn finding(target: Member) -> MockMemberRepository {
         let mut members = MockMemberRepository::new();
         members
             .expect_find_member_by_id_or_user()
-            .returning(move |_, _| Ok(Some(target)));
+            .returning(move |project, id| {
+                Ok(
+                    (project == target.project_id && (id == target.id || id == target.user_id))
+                        .then_some(target),
+                )
+            });
         members.expect_update_member_role().never();
         members.expect_remove_member().never();
         members
@@ -371,6 +377,20 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_member_of_another_project_is_not_found_through_this_one() {
+        let access = access(Role::Owner);
+        let elsewhere = member(Uuid::now_v7(), Uuid::now_v7(), Role::Viewer);
+        let svc = service(finding(elsewhere), untouched_users());
+        for id in [elsewhere.id, elsewhere.user_id] {
+            let err = svc.update_role(&access, id, "member").await.unwrap_err();
+            assert_eq!(err.kind, AppErrorKind::NotFound);
+            assert_eq!(err.message, "Member not found");
+            let err = svc.remove(&access, id).await.unwrap_err();
+            assert_eq!(err.message, "Member not found");
+        }
+    }
+
+    #[tokio::test]
     async fn the_owner_cannot_leave() {
         let access = access(Role::Owner);
         let me = member(access.project.id, access.user.id, Role::Owner);
@@ -394,6 +414,7 @@ mod tests {
             let mut members = MockMemberRepository::new();
             members
                 .expect_find_member_by_id_or_user()
+                .withf(move |p, id| *p == project_id && *id == me.user_id)
                 .returning(move |_, _| Ok(Some(me)));
             members
                 .expect_remove_member()
@@ -425,9 +446,11 @@ mod tests {
 
         let access = access(Role::Admin);
         let other = member(access.project.id, Uuid::now_v7(), Role::Admin);
+        let project_id = access.project.id;
         let mut members = MockMemberRepository::new();
         members
             .expect_find_member_by_id_or_user()
+            .withf(move |p, id| *p == project_id && *id == other.id)
             .returning(move |_, _| Ok(Some(other)));
         members
             .expect_remove_member()
@@ -466,7 +489,7 @@ mod tests {
         let my_id = access.user.id;
         members
             .expect_find_member()
-            .withf(move |_, u| *u == my_id)
+            .withf(move |p, u| *p == project_id && *u == my_id)
             .returning(move |_, _| Ok(Some(me)));
         members.expect_find_member().returning(|_, _| Ok(None));
         members.expect_transfer_ownership().never();

@@ -444,7 +444,9 @@ mod tests {
         let mut connections = MockResourceConnectionRepository::new();
         connections
             .expect_find_connection()
-            .returning(move |_, _| Ok(Some(current.clone())));
+            .returning(move |env, id| {
+                Ok((env == current.environment_id && id == current.id).then(|| current.clone()))
+            });
         connections.expect_update_connection().never();
         connections
     }
@@ -835,7 +837,9 @@ mod tests {
         connections
             .expect_find_connection()
             .withf(move |env, id| *env == env_id && *id == 11)
-            .returning(move |_, _| Ok(Some(found.clone())));
+            .returning(move |env, id| {
+                Ok((env == found.environment_id && id == found.id).then(|| found.clone()))
+            });
         connections
             .expect_update_connection()
             .times(1)
@@ -875,7 +879,9 @@ mod tests {
         let found = connection(&access, ConnectionStatus::Connected);
         connections
             .expect_find_connection()
-            .returning(move |_, _| Ok(Some(found.clone())));
+            .returning(move |env, id| {
+                Ok((env == found.environment_id && id == found.id).then(|| found.clone()))
+            });
         connections
             .expect_update_connection()
             .times(1)
@@ -907,7 +913,9 @@ mod tests {
         let found = connection(&access, ConnectionStatus::Pending);
         connections
             .expect_find_connection()
-            .returning(move |_, _| Ok(Some(found.clone())));
+            .returning(move |env, id| {
+                Ok((env == found.environment_id && id == found.id).then(|| found.clone()))
+            });
         let mut seq = mockall::Sequence::new();
         connections
             .expect_update_connection()

@@ -359,7 +359,9 @@ mod tests {
         let mut resources = MockResourceRepository::new();
         resources
             .expect_find_resource()
-            .returning(move |_, _, _| Ok(Some(resource.clone())));
+            .returning(move |env, id, _| {
+                Ok((env == resource.environment_id && id == resource.id).then(|| resource.clone()))
+            });
         resources.expect_update_resource().never();
         resources.expect_restore_resource().never();
         resources.expect_soft_delete_resource().never();
@@ -564,7 +566,9 @@ mod tests {
         resources
             .expect_find_resource()
             .withf(move |env, id, deleted| *env == found.environment_id && *id == 7 && !*deleted)
-            .returning(move |_, _, _| Ok(Some(found.clone())));
+            .returning(move |env, id, _| {
+                Ok((env == found.environment_id && id == found.id).then(|| found.clone()))
+            });
         resources
             .expect_update_resource()
             .times(1)
@@ -599,7 +603,9 @@ mod tests {
         let found = stored(&access, 7, ResourceType::Instance, "web");
         resources
             .expect_find_resource()
-            .returning(move |_, _, _| Ok(Some(found.clone())));
+            .returning(move |env, id, _| {
+                Ok((env == found.environment_id && id == found.id).then(|| found.clone()))
+            });
         resources
             .expect_update_resource()
             .times(1)
@@ -633,7 +639,9 @@ mod tests {
         let mut resources = MockResourceRepository::new();
         resources
             .expect_find_resource()
-            .returning(move |_, _, _| Ok(Some(sub.clone())));
+            .returning(move |env, id, _| {
+                Ok((env == sub.environment_id && id == sub.id).then(|| sub.clone()))
+            });
         let mut seq = mockall::Sequence::new();
         resources
             .expect_update_resource()
@@ -751,7 +759,9 @@ mod tests {
         let found = stored(&access, 4, ResourceType::Database, "db");
         resources
             .expect_find_resource()
-            .returning(move |_, _, _| Ok(Some(found.clone())));
+            .returning(move |env, id, _| {
+                Ok((env == found.environment_id && id == found.id).then(|| found.clone()))
+            });
         resources
             .expect_soft_delete_resource()
             .times(1)
@@ -783,7 +793,9 @@ mod tests {
         resources
             .expect_find_resource()
             .withf(|_, id, include_deleted| *id == 5 && *include_deleted)
-            .returning(move |_, _, _| Ok(Some(found.clone())));
+            .returning(move |env, id, _| {
+                Ok((env == found.environment_id && id == found.id).then(|| found.clone()))
+            });
         let mut seq = mockall::Sequence::new();
         resources
             .expect_restore_resource()
