@@ -13,6 +13,7 @@ mod environments;
 mod isolation;
 mod members;
 mod messages;
+mod operations;
 mod ops;
 mod probe_drivers;
 mod projects;

@@ -143,6 +143,7 @@ pub(crate) async fn login(
     }
     let ApiJson(body) = body;
     let (user, token) = state.auth.login(&body.email, &body.password).await?;
+    tracing::Span::current().record("user_id", tracing::field::display(user.id));
     Ok(HttpResponse::Ok().json(LoginResponse {
         token: token.token,
         token_type: "Bearer",
@@ -203,6 +204,8 @@ impl FromRequest for AuthUser {
             let user = lookup
                 .await
                 .map_err(|e| AppError::internal(format!("authentication task failed: {e}")))??;
+            // The access log line of this request names the caller.
+            tracing::Span::current().record("user_id", tracing::field::display(user.id));
             Ok(Self(user))
         })
     }

@@ -52,7 +52,14 @@ pub async fn request_context(
     let id = incoming_id(&req).unwrap_or_else(|| uuid::Uuid::now_v7().to_string());
     let method = req.method().clone();
     let path = redact_path(req.path());
-    let span = tracing::info_span!("request", request_id = %id, %method, %path);
+    // `user_id` is recorded by the authentication extractor once known.
+    let span = tracing::info_span!(
+        "request",
+        request_id = %id,
+        %method,
+        %path,
+        user_id = tracing::field::Empty,
+    );
     let metrics = req
         .app_data::<web::Data<AppState>>()
         .map(|s| s.metrics.clone());
@@ -83,7 +90,7 @@ pub async fn request_context(
     span.in_scope(|| {
         tracing::info!(
             status = status.as_u16(),
-            elapsed_ms = elapsed.as_secs_f64() * 1000.0,
+            latency_ms = elapsed.as_secs_f64() * 1000.0,
             "request completed"
         );
     });

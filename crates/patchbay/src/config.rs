@@ -10,6 +10,8 @@ use figment::Figment;
 use figment::providers::{Env, Format, Serialized, Toml};
 use serde::{Deserialize, Serialize};
 
+pub use crate::logging::LogFormat;
+
 /// How strict start-up is about secrets and defaults.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -64,6 +66,9 @@ pub struct Settings {
     /// may open files; none by default, so sqlite tests answer `blocked`.
     #[serde(default)]
     pub probe_sqlite_roots: Option<String>,
+    /// `text` (default) or `json` (one object per line).
+    #[serde(default)]
+    pub log_format: LogFormat,
 }
 
 const fn default_probe_rate() -> u32 {
@@ -94,6 +99,7 @@ const KNOWN_KEYS: &[&str] = &[
     "probe_allow_loopback",
     "probe_allow_private",
     "probe_sqlite_roots",
+    "log_format",
 ];
 
 const fn yes() -> bool {
@@ -125,6 +131,7 @@ impl std::fmt::Debug for Settings {
             .field("probe_allow_loopback", &self.probe_allow_loopback())
             .field("probe_allow_private", &self.probe_allow_private)
             .field("probe_sqlite_roots", &self.probe_sqlite_roots)
+            .field("log_format", &self.log_format)
             .finish()
     }
 }
@@ -149,6 +156,7 @@ impl Default for Settings {
             probe_allow_loopback: None,
             probe_allow_private: true,
             probe_sqlite_roots: None,
+            log_format: LogFormat::Text,
         }
     }
 }

@@ -3,6 +3,7 @@
 //! [`Application`] on port 0.
 
 pub mod config;
+pub mod logging;
 
 use std::net::{SocketAddr, TcpListener};
 use std::num::NonZeroU32;

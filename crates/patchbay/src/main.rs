@@ -12,7 +12,6 @@ use patchbay_app::auth::{AuthService, RegisterInput};
 use patchbay_app::ports::{SystemClock, UuidV7Generator};
 use patchbay_app::security::{Argon2Hasher, JwtSettings, TokenService};
 use patchbay_store::{Database, DatabaseOptions};
-use tracing_subscriber::EnvFilter;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -77,23 +76,13 @@ enum SecretsCommand {
     },
 }
 
-/// Capped whatever `RUST_LOG` says: at debug, tokio-postgres prints every
-/// bound parameter of every statement — sealed secrets and password hashes
-/// among them (SPEC §8: no ciphertext in a log).
-const ALWAYS_QUIET: &str = "tokio_postgres::query=info";
-
 fn main() -> ExitCode {
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
-    let filter = match ALWAYS_QUIET.parse() {
-        Ok(directive) => filter.add_directive(directive),
-        Err(_) => filter,
-    };
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .init();
     let cli = Cli::parse();
-    match run(cli) {
+    // The log format is configuration too; when the configuration itself is
+    // bad, the error is reported in the default format.
+    let settings = Settings::load();
+    patchbay::logging::init(settings.as_ref().map(|s| s.log_format).unwrap_or_default());
+    match run(cli, settings) {
         Ok(()) => ExitCode::SUCCESS,
         Err(message) => {
             tracing::error!("{message}");
@@ -103,7 +92,7 @@ fn main() -> ExitCode {
     }
 }
 
-fn run(cli: Cli) -> Result<(), String> {
+fn run(cli: Cli, settings: Result<Settings, String>) -> Result<(), String> {
     let command = cli.command.unwrap_or(Command::Serve);
     if let Command::Secrets {
         command: SecretsCommand::GenerateKey,
@@ -112,7 +101,7 @@ fn run(cli: Cli) -> Result<(), String> {
         println!("{}", generate_key_entry());
         return Ok(());
     }
-    let settings = Settings::load()?;
+    let settings = settings?;
     match command {
         Command::Serve => serve(settings),
         Command::Migrate { revert_all } => {
