@@ -6,6 +6,7 @@
 
 mod auth;
 mod authz;
+mod canvas_roles;
 mod connection_tests;
 mod conventions;
 mod credential_connections;
