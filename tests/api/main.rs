@@ -10,6 +10,7 @@ mod canvas_roles;
 mod connection_tests;
 mod conventions;
 mod credential_connections;
+mod deletes;
 mod environments;
 mod isolation;
 mod members;

@@ -166,6 +166,57 @@ impl TestApp {
         }
     }
 
+    /// Counts the rows of `table` matching the SQL condition `filter`
+    /// (`"true"` for all), straight from this test's database: what a
+    /// delete removed, whatever the API says.
+    ///
+    /// # Panics
+    /// When the query fails.
+    #[allow(clippy::expect_used)]
+    pub async fn count_rows(&self, table: &str, filter: &str) -> i64 {
+        #[derive(diesel::QueryableByName)]
+        struct Count {
+            #[diesel(sql_type = diesel::sql_types::BigInt)]
+            n: i64,
+        }
+        let sql = format!("SELECT count(*) AS n FROM {table} WHERE {filter}");
+        match self.backend {
+            Backend::Sqlite => {
+                let path = self
+                    .settings
+                    .database_url
+                    .trim_start_matches("sqlite://")
+                    .to_owned();
+                let (tx, rx) = std::sync::mpsc::channel();
+                std::thread::spawn(move || {
+                    use diesel::RunQueryDsl as _;
+                    use diesel::connection::Connection as _;
+                    let result = diesel::SqliteConnection::establish(&path)
+                        .map_err(|e| e.to_string())
+                        .and_then(|mut c| {
+                            diesel::sql_query(sql)
+                                .get_result::<Count>(&mut c)
+                                .map_err(|e| e.to_string())
+                        });
+                    let _ = tx.send(result);
+                });
+                rx.recv().expect("sql thread").expect("count").n
+            }
+            Backend::Postgres => {
+                use diesel_async::{AsyncConnection as _, RunQueryDsl as _};
+                let mut conn =
+                    diesel_async::AsyncPgConnection::establish(&self.settings.database_url)
+                        .await
+                        .expect("connect");
+                diesel::sql_query(sql)
+                    .get_result::<Count>(&mut conn)
+                    .await
+                    .expect("count")
+                    .n
+            }
+        }
+    }
+
     /// Drops this test's PostgreSQL database while the server runs
     /// (terminating its connections), to simulate an outage.
     pub async fn drop_database(&self) {
