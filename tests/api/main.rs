@@ -7,6 +7,7 @@
 mod auth;
 mod authz;
 mod canvas_roles;
+mod clone;
 mod connection_tests;
 mod conventions;
 mod credential_connections;
