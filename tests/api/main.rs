@@ -19,6 +19,7 @@ mod messages;
 mod operations;
 mod ops;
 mod probe_drivers;
+mod process;
 mod projects;
 mod resource_connections;
 mod resources;

@@ -185,12 +185,20 @@ impl TestClient {
             .await
             .expect("body")
             .to_vec();
-        Response {
+        let res = Response {
             request: format!("{method} {path}"),
             status,
             headers,
             body,
-        }
+        };
+        // SPEC §4: every response carries x-request-id.
+        assert!(
+            res.header("x-request-id").is_some_and(|v| !v.is_empty()),
+            "{}: {} without x-request-id",
+            res.request,
+            res.status
+        );
+        res
     }
 
     pub async fn get(&self, path: &str, token: Option<&str>) -> Response {

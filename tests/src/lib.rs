@@ -11,6 +11,7 @@
 //! is skipped, and one line at the end of the run says how many were.
 
 mod client;
+pub mod process;
 pub mod peers;
 
 use std::path::PathBuf;
@@ -126,44 +127,7 @@ impl TestApp {
     /// When the statement fails.
     #[allow(clippy::expect_used, clippy::panic)]
     pub async fn exec_sql(&self, sql: &str) -> usize {
-        match self.backend {
-            Backend::Sqlite => {
-                let path = self
-                    .settings
-                    .database_url
-                    .trim_start_matches("sqlite://")
-                    .to_owned();
-                let sql = sql.to_owned();
-                let (tx, rx) = std::sync::mpsc::channel();
-                std::thread::spawn(move || {
-                    use diesel::RunQueryDsl as _;
-                    use diesel::connection::Connection as _;
-                    let result = diesel::SqliteConnection::establish(&path)
-                        .map_err(|e| e.to_string())
-                        .and_then(|mut c| {
-                            diesel::sql_query("PRAGMA busy_timeout = 10000")
-                                .execute(&mut c)
-                                .map_err(|e| e.to_string())?;
-                            diesel::sql_query(sql)
-                                .execute(&mut c)
-                                .map_err(|e| e.to_string())
-                        });
-                    let _ = tx.send(result);
-                });
-                rx.recv().expect("sql thread").expect("sql")
-            }
-            Backend::Postgres => {
-                use diesel_async::{AsyncConnection as _, RunQueryDsl as _};
-                let mut conn =
-                    diesel_async::AsyncPgConnection::establish(&self.settings.database_url)
-                        .await
-                        .expect("connect");
-                diesel::sql_query(sql)
-                    .execute(&mut conn)
-                    .await
-                    .expect("sql")
-            }
-        }
+        exec_sql(&self.settings.database_url, sql).await
     }
 
     /// Counts the rows of `table` matching the SQL condition `filter`
@@ -239,6 +203,50 @@ impl Drop for TestApp {
         // Eager: the stop command is sent now even though nobody awaits it.
         drop(self.handle.stop(false));
     }
+}
+
+/// Runs one raw SQL statement against the database at `database_url`
+/// (`sqlite://…` or `postgres://…`), e.g. the database of a server started
+/// as a process. The SQL must be valid on that backend.
+///
+/// # Panics
+/// When the statement fails.
+#[allow(clippy::expect_used)]
+pub async fn exec_sql(database_url: &str, sql: &str) -> usize {
+    if let Some(path) = database_url.strip_prefix("sqlite://") {
+        let path = path.to_owned();
+        let sql = sql.to_owned();
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            use diesel::RunQueryDsl as _;
+            use diesel::connection::Connection as _;
+            let result = diesel::SqliteConnection::establish(&path)
+                .map_err(|e| e.to_string())
+                .and_then(|mut c| {
+                    diesel::sql_query("PRAGMA busy_timeout = 10000")
+                        .execute(&mut c)
+                        .map_err(|e| e.to_string())?;
+                    diesel::sql_query(sql)
+                        .execute(&mut c)
+                        .map_err(|e| e.to_string())
+                });
+            let _ = tx.send(result);
+        });
+        return rx.recv().expect("sql thread").expect("sql");
+    }
+    postgres_exec(database_url, sql).await
+}
+
+#[allow(clippy::expect_used)]
+async fn postgres_exec(database_url: &str, sql: &str) -> usize {
+    use diesel_async::{AsyncConnection as _, RunQueryDsl as _};
+    let mut conn = diesel_async::AsyncPgConnection::establish(database_url)
+        .await
+        .expect("connect");
+    diesel::sql_query(sql)
+        .execute(&mut conn)
+        .await
+        .expect("sql")
 }
 
 /// Runs `scenario` against a fresh server on `backend` with default options.

@@ -270,7 +270,7 @@ fn start_in(bin: &Path, root: &Path) -> Result<Server, String> {
     if as_root {
         run(Command::new("chown")
             .args(["-R", "postgres:postgres"])
-            .arg(&root))?;
+            .arg(root))?;
     }
     let mut initdb = wrap(as_root, &bin.join("initdb"));
     initdb.arg("-D").arg(&data).args([
@@ -303,7 +303,7 @@ fn start_in(bin: &Path, root: &Path) -> Result<Server, String> {
         .arg(bin.join("postgres"))
         .arg(&data)
         .arg(port.to_string())
-        .arg(&root)
+        .arg(root)
         .stdin(Stdio::piped())
         .stdout(Stdio::null())
         .stderr(Stdio::null());
