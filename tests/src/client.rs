@@ -1,6 +1,10 @@
 //! A small HTTP client for tests: JSON in, status + headers + JSON out.
-//! [`Response::assert_error`] checks an error completely: status, `error`,
-//! `message`, nothing else in the body, and an `x-request-id`.
+//!
+//! Every response it sees is checked for what SPEC §4 promises of every
+//! response: an `x-request-id` header, and (on API JSON bodies) timestamps
+//! in RFC 3339 UTC with milliseconds and ids of their documented types
+//! (see [`crate::formats`]). [`Response::assert_error`] checks an error
+//! completely: status, `error`, `message`, nothing else in the body.
 
 use std::net::SocketAddr;
 
@@ -198,6 +202,7 @@ impl TestClient {
             res.request,
             res.status
         );
+        crate::formats::check_response(path, &res);
         res
     }
 

@@ -11,6 +11,7 @@
 //! is skipped, and one line at the end of the run says how many were.
 
 mod client;
+pub mod formats;
 pub mod process;
 pub mod peers;
 

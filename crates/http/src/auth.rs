@@ -33,7 +33,11 @@ pub struct UserDto {
     pub name: String,
     /// Instance administrator (the first registered user).
     pub is_admin: bool,
+    #[serde(serialize_with = "crate::dto::rfc3339")]
+    #[schema(value_type = String, example = "2024-01-15T10:30:00.000Z")]
     pub created_at: DateTime<Utc>,
+    #[serde(serialize_with = "crate::dto::rfc3339")]
+    #[schema(value_type = String, example = "2024-01-15T10:30:00.000Z")]
     pub updated_at: DateTime<Utc>,
 }
 
