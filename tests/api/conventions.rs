@@ -57,11 +57,45 @@ async fn malformed_json_and_wrong_content_type_are_4xx(app: &TestApp) {
             &[],
         )
         .await;
+    // RFC 9110 §15.5.16: a media type the route does not read is 415.
     res.assert_error(
-        400,
+        415,
         "Unsupported Media Type",
         "Content-Type must be application/json",
     );
+    let res = app
+        .client
+        .raw(
+            Method::POST,
+            "/api/auth/register",
+            None,
+            Some((
+                br#"{"email": "a@example.com", "password": "long enough", "name": "A"}"#.to_vec(),
+                "text/plain",
+            )),
+            &[],
+        )
+        .await;
+    res.assert_error(
+        415,
+        "Unsupported Media Type",
+        "Content-Type must be application/json",
+    );
+    // A JSON media type with parameters or a +json suffix is JSON.
+    let res = app
+        .client
+        .raw(
+            Method::POST,
+            "/api/auth/login",
+            None,
+            Some((
+                br#"{"email": "a@example.com", "password": "long enough"}"#.to_vec(),
+                "application/problem+json; charset=utf-8",
+            )),
+            &[],
+        )
+        .await;
+    res.assert_error(401, "Unauthorized", "Invalid email or password");
 
     let res = app
         .client

@@ -365,8 +365,24 @@ async fn icons_are_sniffed_stored_served_and_removed(app: &TestApp) {
         .await;
     assert_eq!(res.status, 200, "{}", res.text());
     let icon_path = res.json()["icon_path"].as_str().unwrap().to_owned();
-    // Not multipart at all.
+    // Not multipart at all: RFC 9110 §15.5.16's 415.
     let res = app.client.post(&path, t, &json!({"icon": "x"})).await;
+    res.assert_error(
+        415,
+        "Unsupported Media Type",
+        "Content-Type must be multipart/form-data",
+    );
+    // Multipart that does not parse.
+    let res = app
+        .client
+        .raw(
+            Method::POST,
+            &path,
+            t,
+            Some((b"garbage".to_vec(), "multipart/form-data; boundary=zzz")),
+            &[],
+        )
+        .await;
     res.assert_error_starting(400, "Bad Request", "Invalid multipart body: ");
     let got = app
         .client

@@ -195,13 +195,25 @@ impl TestClient {
             headers,
             body,
         };
-        // SPEC §4: every response carries x-request-id.
         assert!(
             res.header("x-request-id").is_some_and(|v| !v.is_empty()),
             "{}: {} without x-request-id",
             res.request,
             res.status
         );
+        // RFC 9110 §15.5.2: a 401 carries WWW-Authenticate; §15.3.5: a 204
+        // has no content.
+        if res.status == 401 {
+            assert_eq!(
+                res.header("www-authenticate"),
+                Some("Bearer"),
+                "{}: 401 without WWW-Authenticate",
+                res.request
+            );
+        }
+        if res.status == 204 {
+            assert!(res.body.is_empty(), "{}: 204 with content", res.request);
+        }
         crate::formats::check_response(path, &res);
         res
     }

@@ -16,6 +16,9 @@ pub enum AppErrorKind {
     Conflict,
     Gone,
     PayloadTooLarge,
+    /// The request body's media type is not one the route reads (RFC 9110
+    /// §15.5.16: 415, not 400).
+    UnsupportedMediaType,
     RateLimited,
     Unavailable,
     Internal,
@@ -33,6 +36,7 @@ impl AppErrorKind {
             Self::Conflict => "Conflict",
             Self::Gone => "Gone",
             Self::PayloadTooLarge => "Payload Too Large",
+            Self::UnsupportedMediaType => "Unsupported Media Type",
             Self::RateLimited => "Too Many Requests",
             Self::Unavailable => "Service Unavailable",
             Self::Internal => "Internal Server Error",

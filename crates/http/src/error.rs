@@ -46,6 +46,7 @@ pub(crate) const fn status_of(kind: AppErrorKind) -> StatusCode {
         AppErrorKind::Conflict => StatusCode::CONFLICT,
         AppErrorKind::Gone => StatusCode::GONE,
         AppErrorKind::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+        AppErrorKind::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
         AppErrorKind::RateLimited => StatusCode::TOO_MANY_REQUESTS,
         AppErrorKind::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
         AppErrorKind::Internal => StatusCode::INTERNAL_SERVER_ERROR,

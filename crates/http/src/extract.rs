@@ -66,8 +66,10 @@ fn too_large() -> AppError {
 }
 
 fn unsupported_media_type() -> AppError {
-    AppError::bad_request("Content-Type must be application/json")
-        .with_title("Unsupported Media Type")
+    AppError::new(
+        AppErrorKind::UnsupportedMediaType,
+        "Content-Type must be application/json",
+    )
 }
 
 /// A JSON body whose deserialisation errors name the field at fault, e.g.

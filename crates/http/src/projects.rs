@@ -286,10 +286,11 @@ pub struct IconUpload {
     request_body(content = IconUpload, content_type = "multipart/form-data"),
     responses(
         (status = 200, description = "Stored; the project with its new icon_path", body = ProjectDto),
-        (status = 400, description = "Not a PNG/JPEG/GIF/WebP image, or not multipart", body = ErrorBody),
+        (status = 400, description = "Not a PNG/JPEG/GIF/WebP image, or no file part", body = ErrorBody),
         (status = 403, description = "Project access denied, or role too low", body = ErrorBody),
         (status = 404, description = "Project not found", body = ErrorBody),
         (status = 413, description = "Larger than 1 MiB", body = ErrorBody),
+        (status = 415, description = "Not multipart/form-data", body = ErrorBody),
     ))]
 #[post("/api/v1/projects/{id}/icon")]
 pub(crate) async fn upload_icon(
@@ -316,6 +317,22 @@ pub(crate) async fn upload_icon(
         .and_then(|v| v.parse::<usize>().ok());
     if declared.is_some_and(|n| n > MAX_ICON_BYTES + 64 * 1024) {
         return Err(too_large().into());
+    }
+    let is_multipart = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| {
+            v.trim_start()
+                .to_ascii_lowercase()
+                .starts_with("multipart/form-data")
+        });
+    if !is_multipart {
+        return Err(AppError::new(
+            patchbay_app::AppErrorKind::UnsupportedMediaType,
+            "Content-Type must be multipart/form-data",
+        )
+        .into());
     }
     let mut multipart = Multipart::new(req.headers(), payload);
     let mut bytes: Option<Vec<u8>> = None;
