@@ -9,7 +9,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex, OnceLock, mpsc};
 use std::time::{Duration, Instant};
 
-use patchbay_tests::{TEST_JWT_SECRET, TestClient};
+use patchbay_tests::{Backend, Options, TEST_JWT_SECRET, TestApp, TestClient};
 use serde_json::{Value, json};
 
 // ---------------------------------------------------------------------------
@@ -87,6 +87,26 @@ fn sound_env(dir: &Path) -> Vec<(String, String)> {
         ("PATCHBAY_SECRET_KEYS".into(), RING.into()),
         ("PATCHBAY_LISTEN".into(), "127.0.0.1:0".into()),
     ]
+}
+
+/// A finished command: exit code, stdout, stderr.
+struct Ran {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+fn run_cli(dir: &Path, env: &[(String, String)], args: &[&str]) -> Ran {
+    let out = patchbay(dir)
+        .envs(env.iter().map(|(k, v)| (k, v)))
+        .args(args)
+        .output()
+        .expect("run patchbay");
+    Ran {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
 }
 
 /// `patchbay serve` running as a child process, its standard error
@@ -270,4 +290,238 @@ async fn json_logs_are_one_object_per_line_with_request_fields() {
     assert_eq!(resource["user_id"], user_id.as_str());
     let invite = by_path("GET", "/api/v1/invites/[redacted]");
     assert!(invite.get("user_id").is_none(), "{invite}");
+}
+
+// ---------------------------------------------------------------------------
+// patchbay config check
+// ---------------------------------------------------------------------------
+
+/// `env` with `key` set to `value` (or removed when `None`).
+fn with(env: &[(String, String)], key: &str, value: Option<&str>) -> Vec<(String, String)> {
+    let mut env: Vec<_> = env.iter().filter(|(k, _)| k != key).cloned().collect();
+    if let Some(value) = value {
+        env.push((key.into(), value.into()));
+    }
+    env
+}
+
+/// No secret of `env` (nor `extra`) appears in `ran`'s output.
+fn assert_no_secret(ran: &Ran, extra: &[&str]) {
+    let all = format!("{}{}", ran.stdout, ran.stderr);
+    for secret in [TEST_JWT_SECRET, &RING[3..]].iter().chain(extra) {
+        assert!(!all.contains(secret), "a secret was printed:\n{all}");
+    }
+}
+
+#[test]
+fn config_check_passes_a_sound_configuration_and_changes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let env = sound_env(dir.path());
+    // A fresh instance: nothing exists yet, nothing is created.
+    let ran = run_cli(dir.path(), &env, &["config", "check"]);
+    assert_eq!(ran.code, 0, "{}\n{}", ran.stdout, ran.stderr);
+    assert!(
+        ran.stdout.contains("effective configuration"),
+        "{}",
+        ran.stdout
+    );
+    assert!(ran.stdout.contains("[redacted]"), "{}", ran.stdout);
+    assert!(ran.stdout.contains("configuration OK"), "{}", ran.stdout);
+    assert!(
+        !dir.path().join("patchbay.db").exists(),
+        "check created the database"
+    );
+    assert_no_secret(&ran, &[]);
+    // Migrated: the schema and the key ring's coverage are checked too.
+    let migrated = run_cli(dir.path(), &env, &["migrate"]);
+    assert_eq!(migrated.code, 0, "{}", migrated.stderr);
+    let ran = run_cli(dir.path(), &env, &["config", "check"]);
+    assert_eq!(ran.code, 0, "{}\n{}", ran.stdout, ran.stderr);
+    assert!(!ran.stdout.contains("problem:"), "{}", ran.stdout);
+    assert_no_secret(&ran, &[]);
+}
+
+#[test]
+fn config_check_names_each_kind_of_problem_and_never_prints_a_secret() {
+    let dir = tempfile::tempdir().unwrap();
+    let sound = sound_env(dir.path());
+    let a_file = dir.path().join("a-file");
+    std::fs::write(&a_file, "not a directory").unwrap();
+    let pg_password = "hunter2-do-not-print";
+    let unreachable = format!("postgres://patchbay:{pg_password}@127.0.0.1:1/patchbay");
+    let short = "too-short-secret";
+    let bad_ring = "k1:00ff";
+    let cases: Vec<(&str, Vec<(String, String)>, Vec<&str>)> = vec![
+        (
+            "listen address",
+            with(&sound, "PATCHBAY_LISTEN", Some("not-an-address")),
+            vec!["problem: PATCHBAY_LISTEN"],
+        ),
+        (
+            "short JWT secret",
+            with(&sound, "PATCHBAY_JWT_SECRET", Some(short)),
+            vec!["problem: PATCHBAY_JWT_SECRET", "at least 32 bytes"],
+        ),
+        (
+            "malformed key ring",
+            with(&sound, "PATCHBAY_SECRET_KEYS", Some(bad_ring)),
+            vec!["problem: PATCHBAY_SECRET_KEYS"],
+        ),
+        (
+            "production without secrets",
+            with(
+                &with(
+                    &with(&sound, "PATCHBAY_JWT_SECRET", None),
+                    "PATCHBAY_SECRET_KEYS",
+                    None,
+                ),
+                "PATCHBAY_MODE",
+                Some("production"),
+            ),
+            vec![
+                "problem: PATCHBAY_JWT_SECRET: must be set in production",
+                "problem: PATCHBAY_SECRET_KEYS: must be set in production",
+            ],
+        ),
+        (
+            "data dir that is a file",
+            with(
+                &sound,
+                "PATCHBAY_DATA_DIR",
+                Some(&a_file.display().to_string()),
+            ),
+            vec!["problem: PATCHBAY_DATA_DIR", "not a directory"],
+        ),
+        (
+            "unreachable database",
+            with(&sound, "PATCHBAY_DATABASE_URL", Some(&unreachable)),
+            vec![
+                "problem: PATCHBAY_DATABASE_URL",
+                "postgres://patchbay:***@127.0.0.1:1",
+            ],
+        ),
+        (
+            "unknown database scheme",
+            with(&sound, "PATCHBAY_DATABASE_URL", Some("mysql://x/y")),
+            vec!["problem: PATCHBAY_DATABASE_URL"],
+        ),
+        (
+            "missing probe root",
+            with(
+                &sound,
+                "PATCHBAY_PROBE_SQLITE_ROOTS",
+                Some("/nonexistent/patchbay-roots"),
+            ),
+            vec![
+                "problem: PATCHBAY_PROBE_SQLITE_ROOTS",
+                "/nonexistent/patchbay-roots",
+            ],
+        ),
+        (
+            "zero login rate",
+            with(&sound, "PATCHBAY_LOGIN_RATE_PER_MINUTE", Some("0")),
+            vec!["problem: PATCHBAY_LOGIN_RATE_PER_MINUTE"],
+        ),
+    ];
+    for (kind, env, expected) in cases {
+        let ran = run_cli(dir.path(), &env, &["config", "check"]);
+        assert_eq!(ran.code, 1, "{kind}: {}\n{}", ran.stdout, ran.stderr);
+        for line in expected {
+            assert!(
+                ran.stdout.lines().any(|l| l.contains(line)),
+                "{kind}: no line with {line:?}:\n{}",
+                ran.stdout
+            );
+        }
+        let problems = ran
+            .stdout
+            .lines()
+            .filter(|l| l.starts_with("problem:"))
+            .count();
+        assert!(problems >= 1, "{kind}: {}", ran.stdout);
+        assert_no_secret(&ran, &[pg_password, short, "00ff"]);
+    }
+    // A value the configuration cannot even parse: one line, exit 1.
+    let ran = run_cli(
+        dir.path(),
+        &with(&sound, "PATCHBAY_MODE", Some("bogus")),
+        &["config", "check"],
+    );
+    assert_eq!(ran.code, 1, "{}", ran.stderr);
+    assert!(
+        ran.stderr.contains("invalid configuration"),
+        "{}",
+        ran.stderr
+    );
+    assert!(ran.stderr.contains("MODE"), "{}", ran.stderr);
+    assert_no_secret(&ran, &[]);
+}
+
+#[actix_web::test]
+async fn config_check_finds_key_ids_in_use_missing_from_the_ring() {
+    let app = TestApp::spawn(
+        Backend::Sqlite,
+        Options {
+            secret_keys: Some(RING.into()),
+            ..Options::default()
+        },
+    )
+    .await
+    .unwrap();
+    let res = app
+        .client
+        .post(
+            "/api/auth/register",
+            None,
+            &json!({"email": email("keys"), "password": "correct horse battery", "name": "K"}),
+        )
+        .await;
+    let token = res.json()["token"].as_str().unwrap().to_owned();
+    let res = app
+        .client
+        .post("/api/v1/projects", Some(&token), &json!({"name": "keys"}))
+        .await;
+    assert_eq!(res.status, 201, "{}", res.text());
+    let res = app
+        .client
+        .post(
+            "/api/keys/production/connections",
+            Some(&token),
+            &json!({"conn_id": "db", "type": "postgres", "host": "127.0.0.1",
+                    "port": 5432, "password": "pw"}),
+        )
+        .await;
+    assert_eq!(res.status, 201, "{}", res.text());
+    app.stop().await;
+
+    let dir = tempfile::tempdir().unwrap();
+    let other = "k2:0000000000000000000000000000000000000000000000000000000000000002";
+    let env = with(
+        &with(
+            &sound_env(dir.path()),
+            "PATCHBAY_DATABASE_URL",
+            Some(&app.settings.database_url),
+        ),
+        "PATCHBAY_SECRET_KEYS",
+        Some(other),
+    );
+    let ran = run_cli(dir.path(), &env, &["config", "check"]);
+    assert_eq!(ran.code, 1, "{}\n{}", ran.stdout, ran.stderr);
+    assert!(
+        ran.stdout
+            .lines()
+            .any(|l| l.starts_with("problem: PATCHBAY_SECRET_KEYS") && l.contains("'k1'")),
+        "{}",
+        ran.stdout
+    );
+    assert_no_secret(&ran, &[&other[3..]]);
+    // With both keys it passes.
+    let both = format!("{other},{RING}");
+    let ran = run_cli(
+        dir.path(),
+        &with(&env, "PATCHBAY_SECRET_KEYS", Some(&both)),
+        &["config", "check"],
+    );
+    assert_eq!(ran.code, 0, "{}\n{}", ran.stdout, ran.stderr);
+    app.finish().await;
 }

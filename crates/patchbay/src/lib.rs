@@ -4,6 +4,7 @@
 
 pub mod config;
 pub mod logging;
+pub mod ops;
 
 use std::net::{SocketAddr, TcpListener};
 use std::num::NonZeroU32;

@@ -1,5 +1,5 @@
 //! The `patchbay` command: `serve` (default), `migrate`, `user create`,
-//! `secrets generate-key|status|rotate`.
+//! `secrets generate-key|status|rotate`, `config check`, `backup`.
 
 use std::io::BufRead as _;
 use std::process::ExitCode;
@@ -44,6 +44,26 @@ enum Command {
         #[command(subcommand)]
         command: SecretsCommand,
     },
+    /// Inspect the configuration.
+    Config {
+        #[command(subcommand)]
+        command: ConfigCommand,
+    },
+    /// Copy the database (consistently, while servers keep serving) and the
+    /// uploads; SQLite copies are verified with `PRAGMA integrity_check`.
+    Backup {
+        /// The file to write (must not exist); uploads go to `<FILE>.uploads/`.
+        #[arg(long, value_name = "FILE")]
+        to: std::path::PathBuf,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum ConfigCommand {
+    /// Load the configuration as `serve` does, validate it without changing
+    /// anything, print it with secrets redacted; exit 1 with one line per
+    /// problem. Run it before every restart.
+    Check,
 }
 
 #[derive(Debug, Subcommand)]
@@ -127,6 +147,50 @@ fn run(cli: Cli, settings: Result<Settings, String>) -> Result<(), String> {
             command: UserCommand::Create { email, name, admin },
         } => create_user(&settings, email, name, admin),
         Command::Secrets { command } => secrets(&settings, command),
+        Command::Config {
+            command: ConfigCommand::Check,
+        } => config_check(&settings),
+        Command::Backup { to } => {
+            let report = patchbay::ops::backup(&settings, &to)?;
+            println!("database copied to {}", report.database.display());
+            match &report.uploads {
+                Some(dir) => println!(
+                    "uploads ({} file(s)) copied to {}",
+                    report.upload_files,
+                    dir.display()
+                ),
+                None => println!(
+                    "no uploads to copy ({} does not exist)",
+                    settings.data_dir.join("uploads").display()
+                ),
+            }
+            Ok(())
+        }
+    }
+}
+
+fn config_check(settings: &Settings) -> Result<(), String> {
+    // The Debug form of Settings redacts every secret.
+    println!("effective configuration:\n{settings:#?}");
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| e.to_string())?;
+    let report = runtime.block_on(patchbay::ops::check_config(settings));
+    for note in &report.notes {
+        println!("note: {note}");
+    }
+    for problem in &report.problems {
+        println!("problem: {problem}");
+    }
+    if report.problems.is_empty() {
+        println!("configuration OK");
+        Ok(())
+    } else {
+        Err(format!(
+            "{} problem(s) in the configuration",
+            report.problems.len()
+        ))
     }
 }
 
