@@ -6,8 +6,9 @@ use std::sync::Arc;
 
 use patchbay_domain::{ResourceType, User};
 
+use crate::Constraint;
 use crate::error::{AppError, StoreError};
-use crate::ports::{AllowedConnectionRepository, AllowedConnectionRule, Clock, canvas_constraint};
+use crate::ports::{AllowedConnectionRepository, AllowedConnectionRule, Clock};
 
 /// Rule use cases.
 #[derive(Clone)]
@@ -62,11 +63,9 @@ impl AllowedConnectionService {
             .add_allowed(source, target, self.clock.now())
             .await
             .map_err(|e| match e {
-                StoreError::Conflict(c) if c == canvas_constraint::ALLOWED_PAIR => {
-                    AppError::conflict(format!(
-                        "Connections from {source} to {target} are already allowed"
-                    ))
-                }
+                StoreError::Conflict(Constraint::AllowedConnectionPair) => AppError::conflict(
+                    format!("Connections from {source} to {target} are already allowed"),
+                ),
                 other => other.into(),
             })
     }
@@ -177,7 +176,7 @@ mod tests {
         let mut rules = MockAllowedConnectionRepository::new();
         rules
             .expect_add_allowed()
-            .returning(|_, _, _| Err(StoreError::Conflict(canvas_constraint::ALLOWED_PAIR.into())));
+            .returning(|_, _, _| Err(StoreError::Conflict(Constraint::AllowedConnectionPair)));
         let err = service(rules)
             .add(&admin("ada"), "application", "instance")
             .await

@@ -188,6 +188,7 @@ impl AuthService {
 mod tests {
     use super::*;
     use crate::AppErrorKind;
+    use crate::Constraint;
     use crate::ports::{MockPasswordHasher, MockUserRepository, SystemClock, UuidV7Generator};
     use crate::security::JwtSettings;
     use crate::test_support::user;
@@ -280,7 +281,7 @@ mod tests {
         let mut users = MockUserRepository::new();
         users
             .expect_create_user()
-            .returning(|_, _| Err(StoreError::Conflict("users_email_key".into())));
+            .returning(|_, _| Err(StoreError::Conflict(Constraint::UserEmail)));
         let svc = service(users, hasher, true);
         let err = svc
             .register(input("a@example.com", "long enough"))

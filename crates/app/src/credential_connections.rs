@@ -13,13 +13,13 @@ use patchbay_domain::{
     keeps_password, mask_extra, parse_credential_text, unmask_extra,
 };
 
+use crate::Constraint;
 use crate::access::EnvironmentAccess;
 use crate::error::{AppError, StoreError};
 use crate::ports::{
-    CREDENTIAL_CONN_ID, Clock, ConnectivityTester, CredentialConnectionChanges,
-    CredentialConnectionRepository, CredentialDeletion, ExposeSecret, IdGenerator,
-    NewCredentialConnection, OpenedSecrets, ProbeFailure, ProbeOutcome, ProbeRequest, ResourceRef,
-    SecretString, SecretUpdate,
+    Clock, ConnectivityTester, CredentialConnectionChanges, CredentialConnectionRepository,
+    CredentialDeletion, ExposeSecret, IdGenerator, NewCredentialConnection, OpenedSecrets,
+    ProbeFailure, ProbeOutcome, ProbeRequest, ResourceRef, SecretString, SecretUpdate,
 };
 use crate::projects::parse_description;
 
@@ -181,7 +181,7 @@ fn check_extra_secret(extra: &SecretString) -> Result<(), AppError> {
 
 fn conflict(conn_id: &ConnId, err: StoreError) -> AppError {
     match err {
-        StoreError::Conflict(c) if c == CREDENTIAL_CONN_ID => AppError::conflict(format!(
+        StoreError::Conflict(Constraint::CredentialConnId) => AppError::conflict(format!(
             "A credential connection with conn_id '{conn_id}' already exists in this environment"
         )),
         StoreError::NotFound => not_found(conn_id.as_str()),
@@ -602,7 +602,7 @@ fn probe_request(connection: &CredentialConnection, secrets: OpenedSecrets) -> P
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used, clippy::expect_used)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod tests {
     use super::*;
     use crate::AppErrorKind;
@@ -771,7 +771,7 @@ mod tests {
     async fn a_duplicate_conn_id_is_a_conflict() {
         let mut repo = MockCredentialConnectionRepository::new();
         repo.expect_create_credential_connection()
-            .returning(|_| Err(StoreError::Conflict(CREDENTIAL_CONN_ID.into())));
+            .returning(|_| Err(StoreError::Conflict(Constraint::CredentialConnId)));
         let err = service(repo, MockConnectivityTester::new())
             .create(&env_access(Role::Admin), seed_create())
             .await

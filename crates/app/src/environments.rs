@@ -3,9 +3,10 @@
 
 use std::sync::Arc;
 
+use crate::Constraint;
 use crate::access::{EnvironmentAccess, ProjectAccess};
 use crate::error::{AppError, StoreError};
-use crate::ports::{Clock, CloneReport, EnvironmentRepository, IdGenerator, constraint};
+use crate::ports::{Clock, CloneReport, EnvironmentRepository, IdGenerator};
 use crate::projects::{parse_color, parse_description, parse_display_name};
 use patchbay_domain::{Action, Environment, EnvironmentType, Slug};
 
@@ -72,7 +73,7 @@ fn parse_git_branch(v: Option<String>) -> Result<Option<String>, AppError> {
 
 fn env_conflict(err: StoreError) -> AppError {
     match err {
-        StoreError::Conflict(c) if c == constraint::ENVIRONMENT_NAME => {
+        StoreError::Conflict(Constraint::EnvironmentName) => {
             AppError::conflict("An environment with this name already exists in the project")
         }
         StoreError::NotFound => AppError::not_found("Environment not found"),
@@ -417,7 +418,7 @@ mod tests {
         let mut environments = MockEnvironmentRepository::new();
         environments
             .expect_create_environment()
-            .returning(|_| Err(StoreError::Conflict(constraint::ENVIRONMENT_NAME.into())));
+            .returning(|_| Err(StoreError::Conflict(Constraint::EnvironmentName)));
         let err = service(environments)
             .create(&project_access(Role::Admin), named("staging"))
             .await
@@ -696,7 +697,7 @@ mod tests {
         let mut environments = MockEnvironmentRepository::new();
         environments
             .expect_clone_environment()
-            .returning(|_, _, _| Err(StoreError::Conflict(constraint::ENVIRONMENT_NAME.into())));
+            .returning(|_, _, _| Err(StoreError::Conflict(Constraint::EnvironmentName)));
         let err = service(environments)
             .clone_environment(
                 &env_access(Role::Admin),

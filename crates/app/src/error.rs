@@ -141,14 +141,115 @@ impl fmt::Display for AppError {
 
 impl std::error::Error for AppError {}
 
+/// A uniqueness or concurrency rule the store enforces, as it reports a
+/// violation in [`StoreError::Conflict`]; use cases match on the variant.
+/// Each index variant names its unique index, the same name in both
+/// backends' migrations. Adding a unique index means its two migrations and
+/// one variant here (the store's exhaustive match for SQLite's column-list
+/// messages then asks for its columns).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Constraint {
+    /// `users_email_key`: one account per (normalised) email.
+    UserEmail,
+    /// `projects_name_key`: project names are unique on the instance.
+    ProjectName,
+    /// `project_members_project_user_key`: one membership per user and project.
+    ProjectMember,
+    /// `project_members_one_owner`: exactly one owner per project.
+    ProjectOwner,
+    /// `invites_token_hash_key`: invite tokens are unique.
+    InviteToken,
+    /// `invites_pending_email_key`: one pending invite per email and project.
+    InvitePendingEmail,
+    /// `environments_project_name_key`: environment names are unique in a project.
+    EnvironmentName,
+    /// `environments_one_default`: one default environment per project.
+    DefaultEnvironment,
+    /// `resources_live_name_key`: live resources of a type have unique
+    /// names (and parent domains) in an environment.
+    ResourceName,
+    /// `resource_connections_live_pair_key`: one live connection per
+    /// (source, target) in an environment.
+    ResourceConnectionPair,
+    /// `allowed_connections_pair_key`: one rule per (source type, target type).
+    AllowedConnectionPair,
+    /// `credential_connections_env_conn_id_key`: `conn_id` is unique in an
+    /// environment.
+    CredentialConnId,
+    /// Not an index: an optimistic update found the resource connection
+    /// changed since it was read.
+    ResourceConnectionChanged,
+    /// Not an index: the invite was accepted meanwhile.
+    InviteAlreadyAccepted,
+}
+
+impl Constraint {
+    /// Every variant.
+    pub const ALL: &'static [Self] = &[
+        Self::UserEmail,
+        Self::ProjectName,
+        Self::ProjectMember,
+        Self::ProjectOwner,
+        Self::InviteToken,
+        Self::InvitePendingEmail,
+        Self::EnvironmentName,
+        Self::DefaultEnvironment,
+        Self::ResourceName,
+        Self::ResourceConnectionPair,
+        Self::AllowedConnectionPair,
+        Self::CredentialConnId,
+        Self::ResourceConnectionChanged,
+        Self::InviteAlreadyAccepted,
+    ];
+
+    /// The unique index's name in both backends' migrations; `None` for
+    /// the rules that are not indexes.
+    #[must_use]
+    pub const fn index_name(self) -> Option<&'static str> {
+        Some(match self {
+            Self::UserEmail => "users_email_key",
+            Self::ProjectName => "projects_name_key",
+            Self::ProjectMember => "project_members_project_user_key",
+            Self::ProjectOwner => "project_members_one_owner",
+            Self::InviteToken => "invites_token_hash_key",
+            Self::InvitePendingEmail => "invites_pending_email_key",
+            Self::EnvironmentName => "environments_project_name_key",
+            Self::DefaultEnvironment => "environments_one_default",
+            Self::ResourceName => "resources_live_name_key",
+            Self::ResourceConnectionPair => "resource_connections_live_pair_key",
+            Self::AllowedConnectionPair => "allowed_connections_pair_key",
+            Self::CredentialConnId => "credential_connections_env_conn_id_key",
+            Self::ResourceConnectionChanged | Self::InviteAlreadyAccepted => return None,
+        })
+    }
+
+    /// The variant whose index is named `name`.
+    #[must_use]
+    pub fn from_index_name(name: &str) -> Option<Self> {
+        Self::ALL
+            .iter()
+            .copied()
+            .find(|c| c.index_name() == Some(name))
+    }
+}
+
+impl fmt::Display for Constraint {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.index_name() {
+            Some(name) => f.write_str(name),
+            None => write!(f, "{self:?}"),
+        }
+    }
+}
+
 /// What a repository adapter reports. Adapters map driver errors into these
 /// once, so use cases never see diesel (or any driver) types.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum StoreError {
-    /// A uniqueness rule among live rows was violated; carries the
-    /// constraint (index) name when the backend reports one.
+    /// A uniqueness rule among live rows (or an optimistic check) refused
+    /// the write; nothing changed.
     #[error("unique constraint violated ({0})")]
-    Conflict(String),
+    Conflict(Constraint),
     /// A foreign key pointed nowhere.
     #[error("referenced row does not exist ({0})")]
     MissingReference(String),
@@ -210,7 +311,7 @@ mod tests {
     #[test]
     fn store_conflicts_become_409_and_backend_errors_500() {
         assert_eq!(
-            AppError::from(StoreError::Conflict("users_email".into())).kind,
+            AppError::from(StoreError::Conflict(Constraint::UserEmail)).kind,
             AppErrorKind::Conflict
         );
         assert_eq!(

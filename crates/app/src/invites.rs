@@ -10,11 +10,10 @@ use patchbay_domain::{Action, Email, Invite, Member, Role, User, can_invite};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
+use crate::Constraint;
 use crate::access::ProjectAccess;
 use crate::error::{AppError, StoreError};
-use crate::ports::{
-    Clock, IdGenerator, InviteRepository, InviteWithProject, ProjectWithRole, constraint,
-};
+use crate::ports::{Clock, IdGenerator, InviteRepository, InviteWithProject, ProjectWithRole};
 
 /// A created invite and its token (the only time the token is available).
 #[derive(Debug, Clone)]
@@ -98,7 +97,7 @@ impl InviteService {
             .create_invite(invite, hash_token(&token), now)
             .await
             .map_err(|e| match e {
-                StoreError::Conflict(c) if c == constraint::INVITE_PENDING => {
+                StoreError::Conflict(Constraint::InvitePendingEmail) => {
                     AppError::conflict("A pending invite for this email already exists")
                 }
                 other => other.into(),
@@ -165,10 +164,10 @@ impl InviteService {
             .accept_invite(found.invite.id, member, now)
             .await
             .map_err(|e| match e {
-                StoreError::Conflict(c) if c == constraint::INVITE_ALREADY_ACCEPTED => {
+                StoreError::Conflict(Constraint::InviteAlreadyAccepted) => {
                     AppError::gone("This invite has already been accepted")
                 }
-                StoreError::Conflict(c) if c == constraint::MEMBER_UNIQUE => {
+                StoreError::Conflict(Constraint::ProjectMember) => {
                     AppError::conflict("You are already a member of this project")
                 }
                 other => other.into(),
@@ -374,7 +373,7 @@ mod tests {
         let mut invites = MockInviteRepository::new();
         invites
             .expect_create_invite()
-            .returning(|_, _, _| Err(StoreError::Conflict(constraint::INVITE_PENDING.into())));
+            .returning(|_, _, _| Err(StoreError::Conflict(Constraint::InvitePendingEmail)));
         let err = service(invites)
             .create(&access(Role::Admin), &address("friend"), "viewer")
             .await
@@ -507,14 +506,14 @@ mod tests {
     #[tokio::test]
     async fn accept_maps_races_in_the_store() {
         for (constraint, kind) in [
-            (constraint::INVITE_ALREADY_ACCEPTED, AppErrorKind::Gone),
-            (constraint::MEMBER_UNIQUE, AppErrorKind::Conflict),
+            (Constraint::InviteAlreadyAccepted, AppErrorKind::Gone),
+            (Constraint::ProjectMember, AppErrorKind::Conflict),
         ] {
             let mut invites = finding("t", Some(found("friend", Role::Member)));
             invites
                 .expect_accept_invite()
                 .times(1)
-                .returning(move |_, _, _| Err(StoreError::Conflict(constraint.into())));
+                .returning(move |_, _, _| Err(StoreError::Conflict(constraint)));
             let err = service(invites)
                 .accept(&user("friend"), "t")
                 .await

@@ -19,4 +19,4 @@ pub mod security;
 #[cfg(test)]
 pub(crate) mod test_support;
 
-pub use error::{AppError, AppErrorKind, StoreError};
+pub use error::{AppError, AppErrorKind, Constraint, StoreError};

@@ -9,9 +9,10 @@ use patchbay_domain::{
 };
 use uuid::Uuid;
 
+use crate::Constraint;
 use crate::access::ProjectAccess;
 use crate::error::{AppError, StoreError};
-use crate::ports::{Clock, IdGenerator, MemberRepository, MemberView, UserRepository, constraint};
+use crate::ports::{Clock, IdGenerator, MemberRepository, MemberView, UserRepository};
 
 /// Membership use cases.
 #[derive(Clone)]
@@ -79,7 +80,7 @@ impl MemberService {
             created_at: self.clock.now(),
         };
         self.members.add_member(member).await.map_err(|e| match e {
-            StoreError::Conflict(c) if c == constraint::MEMBER_UNIQUE => {
+            StoreError::Conflict(Constraint::ProjectMember) => {
                 AppError::conflict("The user is already a member of this project")
             }
             StoreError::MissingReference(_) => AppError::not_found("User not found"),
@@ -296,7 +297,7 @@ mod tests {
             .expect_add_member()
             .times(1)
             .in_sequence(&mut seq)
-            .returning(|_| Err(StoreError::Conflict(constraint::MEMBER_UNIQUE.into())));
+            .returning(|_| Err(StoreError::Conflict(Constraint::ProjectMember)));
         members
             .expect_add_member()
             .times(1)

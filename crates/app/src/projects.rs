@@ -9,9 +9,10 @@ use patchbay_domain::{
 };
 use uuid::Uuid;
 
+use crate::Constraint;
 use crate::access::ProjectAccess;
 use crate::error::{AppError, AppErrorKind, StoreError};
-use crate::ports::{Clock, FileStore, IdGenerator, ProjectRepository, ProjectWithRole, constraint};
+use crate::ports::{Clock, FileStore, IdGenerator, ProjectRepository, ProjectWithRole};
 
 /// The URL prefix icons are served under.
 pub const ICON_URL_PREFIX: &str = "/uploads/projects/";
@@ -79,7 +80,7 @@ pub(crate) fn parse_color(field: &str, v: Option<String>) -> Result<Option<HexCo
 
 fn name_conflict(err: StoreError) -> AppError {
     match err {
-        StoreError::Conflict(c) if c == constraint::PROJECT_NAME => {
+        StoreError::Conflict(Constraint::ProjectName) => {
             AppError::conflict("A project with this name already exists")
         }
         other => other.into(),
@@ -505,10 +506,10 @@ mod tests {
         let mut projects = MockProjectRepository::new();
         projects
             .expect_create_project()
-            .returning(|_, _, _| Err(StoreError::Conflict(constraint::PROJECT_NAME.into())));
+            .returning(|_, _, _| Err(StoreError::Conflict(Constraint::ProjectName)));
         projects
             .expect_update_project()
-            .returning(|_| Err(StoreError::Conflict(constraint::PROJECT_NAME.into())));
+            .returning(|_| Err(StoreError::Conflict(Constraint::ProjectName)));
         let svc = service(projects, MockFileStore::new());
         let err = svc.create(&user("ada"), input("taken")).await.unwrap_err();
         assert_eq!(err.kind, AppErrorKind::Conflict);

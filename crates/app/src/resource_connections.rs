@@ -10,11 +10,12 @@ use patchbay_domain::{
     check_json_document, merge_patch_option, update_status,
 };
 
+use crate::Constraint;
 use crate::access::EnvironmentAccess;
 use crate::error::{AppError, StoreError};
 use crate::ports::{
     Clock, ConnectionFilter, ConnectionRefusal, NewConnection, ResourceConnectionRepository,
-    ResourceRepository, canvas_constraint,
+    ResourceRepository,
 };
 use crate::resources::resource_not_found;
 
@@ -158,11 +159,9 @@ impl ResourceConnectionService {
             .create_connection(new)
             .await
             .map_err(|e| match e {
-                StoreError::Conflict(c) if c == canvas_constraint::CONNECTION_UNIQUE => {
-                    AppError::conflict(
-                        "A connection from this source to this target already exists",
-                    )
-                }
+                StoreError::Conflict(Constraint::ResourceConnectionPair) => AppError::conflict(
+                    "A connection from this source to this target already exists",
+                ),
                 other => other.into(),
             })?;
         created.map_err(|refusal| match refusal {
@@ -302,11 +301,9 @@ impl ResourceConnectionService {
             .update_connection(updated, current.status, current.updated_at)
             .await
             .map_err(|e| match e {
-                StoreError::Conflict(c) if c == canvas_constraint::CONNECTION_CHANGED => {
-                    AppError::conflict(
-                        "The connection was changed by another request; read it again and retry",
-                    )
-                }
+                StoreError::Conflict(Constraint::ResourceConnectionChanged) => AppError::conflict(
+                    "The connection was changed by another request; read it again and retry",
+                ),
                 StoreError::NotFound => connection_not_found(),
                 other => other.into(),
             })
@@ -548,11 +545,9 @@ mod tests {
     #[tokio::test]
     async fn create_duplicate_is_409() {
         let mut connections = MockResourceConnectionRepository::new();
-        connections.expect_create_connection().returning(|_| {
-            Err(StoreError::Conflict(
-                canvas_constraint::CONNECTION_UNIQUE.into(),
-            ))
-        });
+        connections
+            .expect_create_connection()
+            .returning(|_| Err(StoreError::Conflict(Constraint::ResourceConnectionPair)));
         let err = service(connections)
             .create(
                 &access(Role::Member),
@@ -921,11 +916,7 @@ mod tests {
             .expect_update_connection()
             .times(1)
             .in_sequence(&mut seq)
-            .returning(|_, _, _| {
-                Err(StoreError::Conflict(
-                    canvas_constraint::CONNECTION_CHANGED.into(),
-                ))
-            });
+            .returning(|_, _, _| Err(StoreError::Conflict(Constraint::ResourceConnectionChanged)));
         connections
             .expect_update_connection()
             .times(1)

@@ -10,11 +10,10 @@ use patchbay_domain::{
     parse_resource_name,
 };
 
+use crate::Constraint;
 use crate::access::EnvironmentAccess;
 use crate::error::{AppError, StoreError};
-use crate::ports::{
-    CREDENTIAL_CONNECTION, Clock, NewResource, ResourceRepository, canvas_constraint,
-};
+use crate::ports::{CREDENTIAL_CONNECTION, Clock, NewResource, ResourceRepository};
 
 /// The status a new resource starts in.
 pub const INITIAL_RESOURCE_STATUS: &str = "active";
@@ -104,7 +103,7 @@ fn name_conflict(resource_type: ResourceType, name: &str, err: StoreError) -> Ap
         StoreError::MissingReference(c) if c == CREDENTIAL_CONNECTION => AppError::not_found(
             "credentialConnId: no credential connection with this conn_id in this environment",
         ),
-        StoreError::Conflict(c) if c == canvas_constraint::RESOURCE_NAME => {
+        StoreError::Conflict(Constraint::ResourceName) => {
             if resource_type == ResourceType::Subdomain {
                 AppError::bad_request(format!(
                     "A subdomain named '{name}' with this parent domain already exists in this environment"
@@ -284,12 +283,10 @@ impl ResourceService {
             .restore_resource(access.environment.id, id, self.clock.now())
             .await
             .map_err(|e| match e {
-                StoreError::Conflict(c) if c == canvas_constraint::RESOURCE_NAME => {
-                    AppError::conflict(format!(
-                        "A live {} named '{}' exists; rename it before restoring this one",
-                        existing.resource_type, existing.name
-                    ))
-                }
+                StoreError::Conflict(Constraint::ResourceName) => AppError::conflict(format!(
+                    "A live {} named '{}' exists; rename it before restoring this one",
+                    existing.resource_type, existing.name
+                )),
                 StoreError::NotFound => resource_not_found(),
                 other => other.into(),
             })
@@ -440,11 +437,10 @@ mod tests {
             ("database", AppErrorKind::Conflict),
         ] {
             let mut resources = MockResourceRepository::new();
-            resources.expect_create_resource().times(1).returning(|_| {
-                Err(StoreError::Conflict(
-                    canvas_constraint::RESOURCE_NAME.into(),
-                ))
-            });
+            resources
+                .expect_create_resource()
+                .times(1)
+                .returning(|_| Err(StoreError::Conflict(Constraint::ResourceName)));
             let err = service(resources)
                 .create(&access(Role::Member), input(t, "blog"))
                 .await
@@ -654,11 +650,7 @@ mod tests {
             .times(1)
             .in_sequence(&mut seq)
             .withf(|r| r.name == "blog" && r.parent_domain.is_none())
-            .returning(|_| {
-                Err(StoreError::Conflict(
-                    canvas_constraint::RESOURCE_NAME.into(),
-                ))
-            });
+            .returning(|_| Err(StoreError::Conflict(Constraint::ResourceName)));
         let svc = service(resources);
         svc.update(
             &access,
@@ -812,11 +804,7 @@ mod tests {
             .expect_restore_resource()
             .times(1)
             .in_sequence(&mut seq)
-            .returning(|_, _, _| {
-                Err(StoreError::Conflict(
-                    canvas_constraint::RESOURCE_NAME.into(),
-                ))
-            });
+            .returning(|_, _, _| Err(StoreError::Conflict(Constraint::ResourceName)));
         let svc = service(resources);
         assert!(svc.restore(&access, 5).await.unwrap().is_live());
         let err = svc.restore(&access, 5).await.unwrap_err();

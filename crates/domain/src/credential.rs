@@ -431,36 +431,47 @@ pub fn mask_extra(extra: &str) -> String {
     }
 }
 
-/// A new `extra` in which the top-level sensitive keys sent as
-/// [`PASSWORD_MASK`] keep their stored values (so a form filled from a
-/// masked answer does not overwrite secrets with the mask). A masked key the
-/// stored document lacks is dropped. Both must be JSON objects
+/// A new `extra` in which every sensitive-looking key ([`is_sensitive_key`])
+/// sent as [`PASSWORD_MASK`], at any depth of nested objects, keeps the value
+/// stored at the same path (so a form filled from a viewer's masked answer
+/// does not overwrite secrets with the mask). A masked key with no stored
+/// value at that path is dropped. Both must be JSON objects
 /// ([`check_extra`]); anything else returns `new` unchanged.
 #[must_use]
 pub fn unmask_extra(new: &str, stored: &str) -> String {
+    fn unmask(
+        new: &mut serde_json::Map<String, serde_json::Value>,
+        stored: Option<&serde_json::Map<String, serde_json::Value>>,
+    ) {
+        let keys: Vec<String> = new.keys().cloned().collect();
+        for k in keys {
+            let stored_value = stored.and_then(|m| m.get(&k));
+            let masked = is_sensitive_key(&k)
+                && new.get(&k).and_then(serde_json::Value::as_str) == Some(PASSWORD_MASK);
+            if masked {
+                match stored_value {
+                    Some(v) => {
+                        new.insert(k, v.clone());
+                    }
+                    None => {
+                        new.remove(&k);
+                    }
+                }
+            } else if let Some(serde_json::Value::Object(inner)) = new.get_mut(&k) {
+                unmask(inner, stored_value.and_then(serde_json::Value::as_object));
+            }
+        }
+    }
     let (Ok(serde_json::Value::Object(mut new_map)), Ok(serde_json::Value::Object(stored_map))) = (
         serde_json::from_str::<serde_json::Value>(new),
         serde_json::from_str::<serde_json::Value>(stored),
     ) else {
         return new.to_owned();
     };
-    let masked: Vec<String> = new_map
-        .iter()
-        .filter(|(k, v)| is_sensitive_key(k) && v.as_str() == Some(PASSWORD_MASK))
-        .map(|(k, _)| k.clone())
-        .collect();
-    if masked.is_empty() {
+    let before = new_map.clone();
+    unmask(&mut new_map, Some(&stored_map));
+    if new_map == before {
         return new.to_owned();
-    }
-    for k in masked {
-        match stored_map.get(&k) {
-            Some(v) => {
-                new_map.insert(k, v.clone());
-            }
-            None => {
-                new_map.remove(&k);
-            }
-        }
     }
     serde_json::Value::Object(new_map).to_string()
 }
@@ -855,6 +866,16 @@ mod tests {
         assert_eq!(merged, r#"{"path":"********"}"#);
         // Nothing masked: unchanged text.
         assert_eq!(unmask_extra(r#"{"a": 1}"#, stored), r#"{"a": 1}"#);
+        // Nested keys, as viewers see them masked at any depth.
+        let merged = unmask_extra(
+            r#"{"db":{"password":"********","host":"h2"},"other":{"token":"********"}}"#,
+            r#"{"db":{"password":"pw","host":"h1"}}"#,
+        );
+        let v: serde_json::Value = serde_json::from_str(&merged).unwrap();
+        assert_eq!(
+            v,
+            serde_json::json!({"db": {"password": "pw", "host": "h2"}, "other": {}})
+        );
     }
 
     #[test]

@@ -109,13 +109,13 @@ impl AllowedConnectionRepository for Database {
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
-    use patchbay_app::ports::canvas_constraint;
     use patchbay_domain::DEFAULT_ALLOWED_CONNECTIONS;
 
     use super::*;
     use crate::projects::testing::*;
 
     use ResourceType as T;
+    use patchbay_app::Constraint;
 
     async fn the_migration_seeds_the_spec_rules_in_order(backend: Backend) {
         let (_dir, db) = fresh_db(backend).await;
@@ -145,11 +145,11 @@ mod tests {
         );
         assert_eq!(
             db.add_allowed(T::Instance, T::Application, now()).await,
-            Err(StoreError::Conflict(canvas_constraint::ALLOWED_PAIR.into()))
+            Err(StoreError::Conflict(Constraint::AllowedConnectionPair))
         );
         assert_eq!(
             db.add_allowed(T::Application, T::Instance, now()).await,
-            Err(StoreError::Conflict(canvas_constraint::ALLOWED_PAIR.into()))
+            Err(StoreError::Conflict(Constraint::AllowedConnectionPair))
         );
         let rules = db.list_allowed().await.unwrap();
         assert_eq!(rules.len(), 8);

@@ -479,10 +479,10 @@ impl EnvironmentRepository for Database {
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
-    use patchbay_app::ports::constraint;
 
     use super::*;
     use crate::projects::testing::*;
+    use patchbay_app::Constraint;
 
     fn names(envs: &[Environment]) -> Vec<(&str, bool)> {
         envs.iter()
@@ -507,7 +507,7 @@ mod tests {
         assert_eq!(
             db.create_environment(environment(p.id, "staging", false))
                 .await,
-            Err(StoreError::Conflict(constraint::ENVIRONMENT_NAME.into()))
+            Err(StoreError::Conflict(Constraint::EnvironmentName))
         );
         // Names are per project.
         db.create_environment(environment(q.id, "staging", false))
@@ -544,7 +544,7 @@ mod tests {
         clash.name = prod.name.clone();
         assert_eq!(
             db.update_environment(clash).await,
-            Err(StoreError::Conflict(constraint::ENVIRONMENT_NAME.into()))
+            Err(StoreError::Conflict(Constraint::EnvironmentName))
         );
         let mut elsewhere = updated;
         elsewhere.project_id = q.id;
@@ -599,7 +599,7 @@ mod tests {
         // A second default is refused by the partial unique index.
         assert_eq!(
             db.create_environment(environment(p.id, "dev", true)).await,
-            Err(StoreError::Conflict("environments_one_default".into()))
+            Err(StoreError::Conflict(Constraint::DefaultEnvironment))
         );
 
         let later = now();
@@ -687,7 +687,7 @@ mod tests {
         assert_eq!(
             db.clone_environment(prod.id, environment(p.id, "prod-copy", false), alice.id)
                 .await,
-            Err(StoreError::Conflict(constraint::ENVIRONMENT_NAME.into()))
+            Err(StoreError::Conflict(Constraint::EnvironmentName))
         );
         assert_eq!(
             db.clone_environment(Uuid::now_v7(), environment(p.id, "x", false), alice.id)
@@ -802,6 +802,7 @@ mod content_tests {
         let fw = resource(&db, &prod, T::Firewall, "fw").await;
         let mut blog = new_resource(&prod, T::Subdomain, "blog");
         blog.parent_domain = Some("example.com".into());
+        crate::resources::testing::credential(&db, &prod, "dns").await;
         blog.credential_conn_id = Some("dns".into());
         let blog = db.create_resource(blog).await.unwrap();
         let site = resource(&db, &prod, T::StaticWebsite, "site").await;
@@ -840,7 +841,7 @@ mod content_tests {
                 report.resource_connections,
                 report.credential_connections
             ),
-            (5, 3, 0)
+            (5, 3, 1)
         );
         assert_eq!(report.environment, target);
 

@@ -1,7 +1,7 @@
 //! Driver errors mapped once into the app's [`StoreError`].
 
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
-use patchbay_app::StoreError;
+use patchbay_app::{Constraint, StoreError};
 
 /// The error type store code uses internally: `?` converts diesel errors
 /// into it, and it converts into [`StoreError`] at the port boundary.
@@ -34,10 +34,11 @@ fn map_diesel(err: DieselError) -> StoreError {
         DieselError::DatabaseError(kind, info) => {
             let what = info
                 .constraint_name()
-                .or_else(|| sqlite_unique_index(info.message()))
                 .map_or_else(|| info.message().to_owned(), str::to_owned);
             match kind {
-                DatabaseErrorKind::UniqueViolation => StoreError::Conflict(what),
+                DatabaseErrorKind::UniqueViolation => {
+                    unique_violation(info.constraint_name(), info.message())
+                }
                 DatabaseErrorKind::ForeignKeyViolation => StoreError::MissingReference(what),
                 DatabaseErrorKind::ClosedConnection => StoreError::Unavailable(what),
                 DatabaseErrorKind::SerializationFailure => {
@@ -50,63 +51,68 @@ fn map_diesel(err: DieselError) -> StoreError {
     }
 }
 
-/// SQLite's unique-violation messages name columns, not the index:
-/// `UNIQUE constraint failed: projects.name`. This maps each column list to
-/// the index that PostgreSQL names in `constraint_name()`, so both backends
-/// report the same [`StoreError::Conflict`]. Keep it in step with the unique
-/// indexes of `migrations/sqlite`. (Two partial indexes on the same columns
-/// of one table could not be told apart; none exist.)
-const SQLITE_UNIQUE_INDEXES: &[(&str, &str)] = &[
-    ("users.email", "users_email_key"),
-    ("projects.name", "projects_name_key"),
-    (
-        "project_members.project_id, project_members.user_id",
-        "project_members_project_user_key",
-    ),
-    ("project_members.project_id", "project_members_one_owner"),
-    ("invites.token_hash", "invites_token_hash_key"),
-    (
-        "invites.project_id, invites.email",
-        "invites_pending_email_key",
-    ),
-    (
-        "environments.project_id, environments.name",
-        "environments_project_name_key",
-    ),
-    ("environments.project_id", "environments_one_default"),
-    (
-        "resources.environment_id, resources.type, resources.name, resources.parent_domain",
-        "resources_live_name_key",
-    ),
-    (
-        "resource_connections.environment_id, resource_connections.source_id, \
-         resource_connections.target_id",
-        "resource_connections_live_pair_key",
-    ),
-    (
-        "allowed_connections.source_type, allowed_connections.target_type",
-        "allowed_connections_pair_key",
-    ),
-    (
-        "credential_connections.environment_id, credential_connections.conn_id",
-        "credential_connections_env_conn_id_key",
-    ),
-];
+/// A unique violation as the typed [`Constraint`] it breaks: PostgreSQL
+/// names the index; SQLite names the columns (`UNIQUE constraint failed:
+/// projects.name`), or the index for expression indexes (`index 'name'`).
+/// A violation of an index no variant knows is a bug: `Backend` (500).
+fn unique_violation(index: Option<&str>, message: &str) -> StoreError {
+    let found = match index {
+        // backend: postgres
+        Some(name) => Constraint::from_index_name(name),
+        // backend: sqlite
+        None => message
+            .strip_prefix("UNIQUE constraint failed: ")
+            .map(str::trim)
+            .and_then(|columns| {
+                columns
+                    .strip_prefix("index '")
+                    .and_then(|rest| rest.strip_suffix('\''))
+                    .map_or_else(
+                        || {
+                            Constraint::ALL
+                                .iter()
+                                .copied()
+                                .find(|c| sqlite_columns(*c) == Some(columns))
+                        },
+                        Constraint::from_index_name,
+                    )
+            }),
+    };
+    found.map_or_else(
+        || StoreError::Backend(format!("unique violation of an unknown index: {message}")),
+        StoreError::Conflict,
+    )
+}
 
-/// The index a SQLite unique-violation message stands for, if known.
-/// Expression indexes are reported by name (`index 'name'`) and pass through.
-fn sqlite_unique_index(message: &str) -> Option<&str> {
-    let columns = message.strip_prefix("UNIQUE constraint failed: ")?.trim();
-    if let Some(name) = columns
-        .strip_prefix("index '")
-        .and_then(|rest| rest.strip_suffix('\''))
-    {
-        return Some(name);
-    }
-    SQLITE_UNIQUE_INDEXES
-        .iter()
-        .find(|(cols, _)| *cols == columns)
-        .map(|(_, index)| *index)
+/// The column list SQLite's unique-violation message names for each
+/// index (`table.col, table.col`, in index order). Exhaustive on purpose:
+/// a new [`Constraint`] variant does not compile until it has its columns
+/// here. (Two partial indexes on the same columns of one table could not
+/// be told apart; none exist.)
+const fn sqlite_columns(constraint: Constraint) -> Option<&'static str> {
+    Some(match constraint {
+        Constraint::UserEmail => "users.email",
+        Constraint::ProjectName => "projects.name",
+        Constraint::ProjectMember => "project_members.project_id, project_members.user_id",
+        Constraint::ProjectOwner => "project_members.project_id",
+        Constraint::InviteToken => "invites.token_hash",
+        Constraint::InvitePendingEmail => "invites.project_id, invites.email",
+        Constraint::EnvironmentName => "environments.project_id, environments.name",
+        Constraint::DefaultEnvironment => "environments.project_id",
+        Constraint::ResourceName => {
+            "resources.environment_id, resources.type, resources.name, resources.parent_domain"
+        }
+        Constraint::ResourceConnectionPair => {
+            "resource_connections.environment_id, resource_connections.source_id, resource_connections.target_id"
+        }
+        Constraint::AllowedConnectionPair => {
+            "allowed_connections.source_type, allowed_connections.target_type"
+        }
+        Constraint::CredentialConnId => {
+            "credential_connections.environment_id, credential_connections.conn_id"
+        }
+        Constraint::ResourceConnectionChanged | Constraint::InviteAlreadyAccepted => return None,
+    })
 }
 
 /// A pool checkout failure: the database is unreachable or saturated.
@@ -124,65 +130,39 @@ pub(crate) fn corrupt(what: &str, err: impl std::fmt::Display) -> DbError {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use patchbay_app::ports::{canvas_constraint, constraint};
 
     #[test]
-    fn sqlite_messages_name_the_postgres_index() {
-        let cases = [
-            ("UNIQUE constraint failed: users.email", "users_email_key"),
-            (
-                "UNIQUE constraint failed: projects.name",
-                constraint::PROJECT_NAME,
-            ),
-            (
-                "UNIQUE constraint failed: project_members.project_id, project_members.user_id",
-                constraint::MEMBER_UNIQUE,
-            ),
-            (
-                "UNIQUE constraint failed: project_members.project_id",
-                "project_members_one_owner",
-            ),
-            (
-                "UNIQUE constraint failed: invites.project_id, invites.email",
-                constraint::INVITE_PENDING,
-            ),
-            (
-                "UNIQUE constraint failed: invites.token_hash",
-                "invites_token_hash_key",
-            ),
-            (
-                "UNIQUE constraint failed: environments.project_id, environments.name",
-                constraint::ENVIRONMENT_NAME,
-            ),
-            (
-                "UNIQUE constraint failed: environments.project_id",
-                "environments_one_default",
-            ),
-            (
-                "UNIQUE constraint failed: resources.environment_id, resources.type, \
-                 resources.name, resources.parent_domain",
-                canvas_constraint::RESOURCE_NAME,
-            ),
-            (
-                "UNIQUE constraint failed: resource_connections.environment_id, \
-                 resource_connections.source_id, resource_connections.target_id",
-                canvas_constraint::CONNECTION_UNIQUE,
-            ),
-            (
-                "UNIQUE constraint failed: allowed_connections.source_type, \
-                 allowed_connections.target_type",
-                canvas_constraint::ALLOWED_PAIR,
-            ),
-            ("UNIQUE constraint failed: index 'by_expr'", "by_expr"),
-        ];
-        for (message, index) in cases {
-            assert_eq!(sqlite_unique_index(message), Some(index), "{message}");
+    fn sqlite_messages_map_to_the_same_constraint_as_postgres_index_names() {
+        for c in Constraint::ALL {
+            let (Some(index), Some(columns)) = (c.index_name(), sqlite_columns(*c)) else {
+                assert!(
+                    c.index_name().is_none() && sqlite_columns(*c).is_none(),
+                    "{c:?}"
+                );
+                continue;
+            };
+            assert_eq!(
+                unique_violation(Some(index), "duplicate key"),
+                StoreError::Conflict(*c)
+            );
+            assert_eq!(
+                unique_violation(None, &format!("UNIQUE constraint failed: {columns}")),
+                StoreError::Conflict(*c),
+                "{columns}"
+            );
+            assert_eq!(
+                unique_violation(None, &format!("UNIQUE constraint failed: index '{index}'")),
+                StoreError::Conflict(*c)
+            );
         }
-        assert_eq!(
-            sqlite_unique_index("UNIQUE constraint failed: projects.id"),
-            None
-        );
-        assert_eq!(sqlite_unique_index("duplicate key value"), None);
+        assert!(matches!(
+            unique_violation(None, "UNIQUE constraint failed: projects.id"),
+            StoreError::Backend(_)
+        ));
+        assert!(matches!(
+            unique_violation(Some("some_other_key"), "duplicate key"),
+            StoreError::Backend(_)
+        ));
     }
 
     #[derive(Debug)]
@@ -227,17 +207,17 @@ mod tests {
                 "duplicate key value violates unique constraint \"projects_name_key\"",
                 Some("projects_name_key"),
             )),
-            StoreError::Conflict(constraint::PROJECT_NAME.into())
+            StoreError::Conflict(Constraint::ProjectName)
         );
         // backend: sqlite — translated from the column list.
         assert_eq!(
             unique(Info("UNIQUE constraint failed: projects.name", None)),
-            StoreError::Conflict(constraint::PROJECT_NAME.into())
+            StoreError::Conflict(Constraint::ProjectName)
         );
-        // Unknown column lists fall back to the raw message.
-        assert_eq!(
+        // Unknown column lists are a bug, never a client-facing conflict.
+        assert!(matches!(
             unique(Info("UNIQUE constraint failed: projects.id", None)),
-            StoreError::Conflict("UNIQUE constraint failed: projects.id".into())
-        );
+            StoreError::Backend(_)
+        ));
     }
 }

@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 use patchbay_app::StoreError;
-use patchbay_app::ports::{InviteRepository, InviteWithProject, constraint};
+use patchbay_app::ports::{InviteRepository, InviteWithProject};
 use patchbay_domain::{Email, Invite, Member, Role};
 use uuid::Uuid;
 
@@ -17,6 +17,7 @@ use crate::members::MemberRow;
 use crate::projects::ProjectRow;
 use crate::schema::{invites, project_members, projects};
 use crate::types::{DbTime, DbUuid};
+use patchbay_app::Constraint;
 
 /// An `invites` row as read: everything but the token hash.
 #[derive(Debug, Queryable, Selectable)]
@@ -190,9 +191,7 @@ impl InviteRepository for Database {
             .execute(conn)
             .await?;
             if claimed == 0 {
-                return Err(
-                    StoreError::Conflict(constraint::INVITE_ALREADY_ACCEPTED.into()).into(),
-                );
+                return Err(StoreError::Conflict(Constraint::InviteAlreadyAccepted).into());
             }
             // A unique violation here (already a member) rolls the claim back.
             diesel::insert_into(project_members::table)
@@ -267,7 +266,7 @@ mod tests {
         assert_eq!(
             db.create_invite(invite(p.id, &bob.email, alice.id, t0), "hash-2".into(), t0)
                 .await,
-            Err(StoreError::Conflict(constraint::INVITE_PENDING.into()))
+            Err(StoreError::Conflict(Constraint::InvitePendingEmail))
         );
         assert_eq!(
             db.list_pending_invites(p.id, t0).await.unwrap(),
@@ -350,9 +349,7 @@ mod tests {
         assert_eq!(
             db.accept_invite(inv.id, member(p.id, bob.id, Role::Member), t0)
                 .await,
-            Err(StoreError::Conflict(
-                constraint::INVITE_ALREADY_ACCEPTED.into()
-            ))
+            Err(StoreError::Conflict(Constraint::InviteAlreadyAccepted))
         );
     }
 
@@ -372,7 +369,7 @@ mod tests {
         assert_eq!(
             db.accept_invite(inv.id, member(p.id, bob.id, Role::Member), t0)
                 .await,
-            Err(StoreError::Conflict(constraint::MEMBER_UNIQUE.into()))
+            Err(StoreError::Conflict(Constraint::ProjectMember))
         );
         // Still pending: the claim was rolled back with the insert.
         assert_eq!(db.list_pending_invites(p.id, t0).await.unwrap(), vec![inv]);

@@ -266,10 +266,11 @@ impl MemberRepository for Database {
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
-    use patchbay_app::ports::{ProjectRepository, constraint};
+    use patchbay_app::ports::ProjectRepository;
 
     use super::*;
     use crate::projects::testing::*;
+    use patchbay_app::Constraint;
 
     async fn owners(db: &Database, project_id: Uuid) -> Vec<Uuid> {
         db.list_members(project_id)
@@ -300,7 +301,7 @@ mod tests {
         );
         assert_eq!(
             db.add_member(member(p.id, bob.id, Role::Viewer)).await,
-            Err(StoreError::Conflict(constraint::MEMBER_UNIQUE.into()))
+            Err(StoreError::Conflict(Constraint::ProjectMember))
         );
         assert!(matches!(
             db.add_member(member(p.id, Uuid::now_v7(), Role::Viewer))
@@ -310,7 +311,7 @@ mod tests {
         // A second owner is refused by the partial unique index.
         assert_eq!(
             db.add_member(member(p.id, carol.id, Role::Owner)).await,
-            Err(StoreError::Conflict("project_members_one_owner".into()))
+            Err(StoreError::Conflict(Constraint::ProjectOwner))
         );
         let carol_m = member(p.id, carol.id, Role::Viewer);
         db.add_member(carol_m).await.unwrap();

@@ -318,13 +318,25 @@ pub(crate) mod testing {
                 panic!("{test}: PostgreSQL was skipped; on_both_backends! checks first");
             };
             let guard = TestDbGuard::Postgres { admin_url, name };
-            let db = Database::connect(&DatabaseOptions::new(url)).await.unwrap();
+            let db = Database::connect(&DatabaseOptions::new(url))
+                .await
+                .unwrap()
+                .with_cipher(test_cipher());
             return (guard, db);
         }
         let dir = tempfile::tempdir().unwrap();
         let url = format!("sqlite://{}", dir.path().join("patchbay.db").display());
-        let db = Database::connect(&DatabaseOptions::new(url)).await.unwrap();
+        let db = Database::connect(&DatabaseOptions::new(url))
+            .await
+            .unwrap()
+            .with_cipher(test_cipher());
         (TestDbGuard::Sqlite(dir), db)
+    }
+
+    /// A cipher with one fixed test key.
+    pub(crate) fn test_cipher() -> std::sync::Arc<dyn patchbay_app::ports::SecretCipher> {
+        let ring = patchbay_crypto::KeyRing::new(vec![("ktest".to_owned(), [7_u8; 32])]).unwrap();
+        std::sync::Arc::new(patchbay_crypto::XChaChaCipher::new(ring))
     }
 
     /// Declares each `async fn name(backend: Backend)` store test twice,
@@ -435,13 +447,12 @@ pub(crate) mod testing {
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
-    use patchbay_app::ports::{
-        EnvironmentRepository, MemberRepository, ProjectRepository, constraint,
-    };
+    use patchbay_app::ports::{EnvironmentRepository, MemberRepository, ProjectRepository};
     use patchbay_domain::{HexColor, Page, ProjectName, Role};
 
     use super::testing::*;
     use super::*;
+    use patchbay_app::Constraint;
 
     async fn create_project_inserts_owner_and_default_environment(backend: Backend) {
         let (_dir, db) = fresh_db(backend).await;
@@ -490,7 +501,7 @@ mod tests {
         let (dup, owner, env) = new_project("my-saas", alice.id);
         assert_eq!(
             db.create_project(dup.clone(), owner, env.clone()).await,
-            Err(StoreError::Conflict(constraint::PROJECT_NAME.into()))
+            Err(StoreError::Conflict(Constraint::ProjectName))
         );
         assert_eq!(db.find_project(dup.id).await.unwrap(), None);
         assert_eq!(db.find_environment(dup.id, env.id).await.unwrap(), None);
@@ -557,7 +568,7 @@ mod tests {
         clash.name = ProjectName::parse("two").unwrap();
         assert_eq!(
             db.update_project(clash).await,
-            Err(StoreError::Conflict(constraint::PROJECT_NAME.into()))
+            Err(StoreError::Conflict(Constraint::ProjectName))
         );
         let mut missing = p.clone();
         missing.id = Uuid::now_v7();

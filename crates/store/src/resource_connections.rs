@@ -10,7 +10,6 @@ use diesel_async::RunQueryDsl;
 use patchbay_app::StoreError;
 use patchbay_app::ports::{
     ConnectionFilter, ConnectionRefusal, NewConnection, ResourceConnectionRepository,
-    canvas_constraint,
 };
 use patchbay_domain::{
     AllowedConnections, ConnectionStatus, Page, Resource, ResourceConnection, ResourceType,
@@ -24,6 +23,7 @@ use crate::errors::{DbError, DbResult, corrupt};
 use crate::resources::{ResourceRow, parse_resource_type};
 use crate::schema::{allowed_connections, resource_connections, resources};
 use crate::types::{DbJson, DbTime, DbUuid};
+use patchbay_app::Constraint;
 
 /// A `resource_connections` row as read (live rows only are ever read, so
 /// `deleted_at` is left out).
@@ -201,7 +201,7 @@ impl ResourceConnectionRepository for Database {
                     .optional()?;
                 if duplicate.is_some() {
                     return Err(DbError(StoreError::Conflict(
-                        canvas_constraint::CONNECTION_UNIQUE.to_owned(),
+                        Constraint::ResourceConnectionPair,
                     )));
                 }
                 // Read on every create, never cached: a rule change applies at
@@ -326,7 +326,7 @@ impl ResourceConnectionRepository for Database {
             match row {
                 Some(row) => row.into_domain(),
                 None if still_live => {
-                    Err(StoreError::Conflict(canvas_constraint::CONNECTION_CHANGED.into()).into())
+                    Err(StoreError::Conflict(Constraint::ResourceConnectionChanged).into())
                 }
                 None => Err(StoreError::NotFound.into()),
             }
@@ -513,9 +513,7 @@ mod tests {
         // A live duplicate.
         assert_eq!(
             db.create_connection(new.clone()).await,
-            Err(StoreError::Conflict(
-                canvas_constraint::CONNECTION_UNIQUE.into()
-            ))
+            Err(StoreError::Conflict(Constraint::ResourceConnectionPair))
         );
 
         let refused = |e: ConnectionEnds| {
@@ -804,9 +802,7 @@ mod tests {
         let mut racing = read.clone();
         racing.status = ConnectionStatus::Connected;
         racing.updated_at = now();
-        let changed = Err(StoreError::Conflict(
-            canvas_constraint::CONNECTION_CHANGED.into(),
-        ));
+        let changed = Err(StoreError::Conflict(Constraint::ResourceConnectionChanged));
         assert_eq!(
             db.update_connection(racing.clone(), read.status, read.updated_at)
                 .await,
@@ -873,9 +869,7 @@ mod tests {
                 Ok(Ok(_)) => created += 1,
                 other => assert_eq!(
                     other,
-                    Err(StoreError::Conflict(
-                        canvas_constraint::CONNECTION_UNIQUE.into()
-                    ))
+                    Err(StoreError::Conflict(Constraint::ResourceConnectionPair))
                 ),
             }
         }

@@ -406,6 +406,28 @@ pub(crate) mod testing {
         }
     }
 
+    /// Inserts a credential connection `conn_id` (generic, with a password)
+    /// into `env`, so resources may reference it.
+    pub(crate) async fn credential(db: &Database, env: &Environment, conn_id: &str) {
+        use patchbay_app::ports::{CredentialConnectionRepository, NewCredentialConnection};
+        db.create_credential_connection(NewCredentialConnection {
+            id: uuid::Uuid::now_v7(),
+            environment_id: env.id,
+            conn_id: patchbay_domain::ConnId::parse(conn_id).unwrap(),
+            conn_type: patchbay_domain::CredentialType::Generic,
+            host: Some("db.example.com".into()),
+            port: Some(patchbay_domain::Port::new(5432).unwrap()),
+            schema: None,
+            login: None,
+            description: None,
+            password: Some(patchbay_app::ports::SecretString::from("pw".to_owned())),
+            extra: None,
+            now: now(),
+        })
+        .await
+        .unwrap();
+    }
+
     /// Inserts a resource of `env`.
     pub(crate) async fn resource(
         db: &Database,
@@ -424,13 +446,13 @@ pub(crate) mod testing {
 mod tests {
     use patchbay_app::ports::{
         ConnectionFilter, EnvironmentRepository, NewConnection, ResourceConnectionRepository,
-        canvas_constraint,
     };
     use patchbay_domain::ConnectionEnds;
 
     use super::testing::*;
     use super::*;
     use crate::projects::testing::*;
+    use patchbay_app::Constraint;
 
     async fn resources_are_created_found_and_listed(backend: Backend) {
         let (_dir, db) = fresh_db(backend).await;
@@ -439,6 +461,7 @@ mod tests {
         let staging = environment(p.id, "staging", false);
         db.create_environment(staging.clone()).await.unwrap();
 
+        credential(&db, &prod, "aws-main").await;
         let mut new = new_resource(&prod, ResourceType::Instance, "web-1");
         new.credential_conn_id = Some("aws-main".into());
         let web = db.create_resource(new.clone()).await.unwrap();
@@ -527,9 +550,7 @@ mod tests {
         let (p, prod) = project(&db, "team", alice.id).await;
         let staging = environment(p.id, "staging", false);
         db.create_environment(staging.clone()).await.unwrap();
-        let conflict = Err(StoreError::Conflict(
-            canvas_constraint::RESOURCE_NAME.into(),
-        ));
+        let conflict = Err(StoreError::Conflict(Constraint::ResourceName));
 
         resource(&db, &prod, ResourceType::Instance, "web").await;
         assert_eq!(
@@ -588,6 +609,7 @@ mod tests {
         let alice = user(&db, "alice").await;
         let (_, prod) = project(&db, "team", alice.id).await;
         let r = resource(&db, &prod, ResourceType::Instance, "web").await;
+        credential(&db, &prod, "db-main").await;
 
         let mut changed = r.clone();
         changed.name = "api".into();
@@ -657,7 +679,7 @@ mod tests {
             .unwrap_err();
         assert_eq!(
             kept,
-            StoreError::Conflict(canvas_constraint::CONNECTION_UNIQUE.into())
+            StoreError::Conflict(Constraint::ResourceConnectionPair)
         );
 
         let later = now();

@@ -14,18 +14,6 @@ use uuid::Uuid;
 
 use crate::error::StoreError;
 
-/// Index names reported in [`StoreError::Conflict`] by the canvas store.
-pub mod canvas_constraint {
-    /// Live resources: unique (environment, type, name, parent domain).
-    pub const RESOURCE_NAME: &str = "resources_live_name_key";
-    /// Live connections: unique (environment, source, target).
-    pub const CONNECTION_UNIQUE: &str = "resource_connections_live_pair_key";
-    /// Allowed rules: unique (source type, target type).
-    pub const ALLOWED_PAIR: &str = "allowed_connections_pair_key";
-    /// Reported by `update_connection` when the row changed since it was read.
-    pub const CONNECTION_CHANGED: &str = "resource_connection_changed";
-}
-
 /// A resource to insert (already validated).
 #[derive(Debug, Clone, PartialEq)]
 pub struct NewResource {
@@ -46,7 +34,7 @@ pub struct NewResource {
 #[async_trait]
 pub trait ResourceRepository: Send + Sync {
     /// # Errors
-    /// `Conflict(RESOURCE_NAME)` when a live resource of that type has the
+    /// `Conflict(Constraint::ResourceName)` when a live resource of that type has the
     /// name (and parent domain) in the environment.
     async fn create_resource(&self, new: NewResource) -> Result<Resource, StoreError>;
 
@@ -78,7 +66,7 @@ pub trait ResourceRepository: Send + Sync {
     /// and `updated_at` of a live resource (by id and environment).
     ///
     /// # Errors
-    /// `NotFound` when not live; `Conflict(RESOURCE_NAME)`.
+    /// `NotFound` when not live; `Conflict(Constraint::ResourceName)`.
     async fn update_resource(&self, resource: Resource) -> Result<Resource, StoreError>;
 
     /// Soft-deletes a live resource and, in the same transaction, every live
@@ -98,7 +86,7 @@ pub trait ResourceRepository: Send + Sync {
     ///
     /// # Errors
     /// `NotFound` when there is no deleted resource with that id;
-    /// `Conflict(RESOURCE_NAME)` when a live resource took the name.
+    /// `Conflict(Constraint::ResourceName)` when a live resource took the name.
     async fn restore_resource(
         &self,
         environment_id: Uuid,
@@ -150,7 +138,7 @@ pub trait ResourceConnectionRepository: Send + Sync {
     /// rules (read now, never cached); insert with status `pending`.
     ///
     /// # Errors
-    /// Outer: `Conflict(CONNECTION_UNIQUE)` for a live duplicate, backend
+    /// Outer: `Conflict(Constraint::ResourceConnectionPair)` for a live duplicate, backend
     /// failures. Inner: the refusal.
     async fn create_connection(
         &self,
@@ -184,7 +172,7 @@ pub trait ResourceConnectionRepository: Send + Sync {
     /// transition from the same state).
     ///
     /// # Errors
-    /// `Conflict(CONNECTION_CHANGED)` when the row changed meanwhile;
+    /// `Conflict(Constraint::ResourceConnectionChanged)` when the row changed meanwhile;
     /// `NotFound` when it is no longer live.
     async fn update_connection(
         &self,
@@ -244,7 +232,7 @@ pub trait AllowedConnectionRepository: Send + Sync {
     async fn list_allowed(&self) -> Result<Vec<AllowedConnectionRule>, StoreError>;
 
     /// # Errors
-    /// `Conflict(ALLOWED_PAIR)` when the rule exists.
+    /// `Conflict(Constraint::AllowedConnectionPair)` when the rule exists.
     async fn add_allowed(
         &self,
         source_type: ResourceType,

@@ -14,10 +14,6 @@ use uuid::Uuid;
 use super::SecretString;
 use crate::error::StoreError;
 
-/// The unique index of `conn_id` within an environment, reported as
-/// `StoreError::Conflict(CREDENTIAL_CONN_ID)` on a duplicate.
-pub const CREDENTIAL_CONN_ID: &str = "credential_connections_env_conn_id_key";
-
 /// Reported as `StoreError::MissingReference(CREDENTIAL_CONNECTION)` when a
 /// resource names a `credentialConnId` the environment does not hold.
 pub const CREDENTIAL_CONNECTION: &str = "credential_connections";
@@ -99,7 +95,7 @@ pub trait CredentialConnectionRepository: Send + Sync {
     /// Seals the secrets for the new row and inserts it.
     ///
     /// # Errors
-    /// `Conflict(CREDENTIAL_CONN_ID)` when the environment has the conn_id;
+    /// `Conflict(Constraint::CredentialConnId)` when the environment has the conn_id;
     /// `Backend` when sealing fails; backend failures.
     async fn create_credential_connection(
         &self,

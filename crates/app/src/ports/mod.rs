@@ -7,7 +7,7 @@ use chrono::{DateTime, SubsecRound, Utc};
 use patchbay_domain::{Email, User};
 use uuid::Uuid;
 
-use crate::error::StoreError;
+pub use crate::error::{Constraint, StoreError};
 
 /// Wall-clock time, injectable so tests can pin it.
 #[cfg_attr(any(test, feature = "mock"), mockall::automock)]

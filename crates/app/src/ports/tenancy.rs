@@ -12,17 +12,6 @@ use uuid::Uuid;
 
 use crate::error::StoreError;
 
-/// Index names the store reports in [`StoreError::Conflict`], so use cases
-/// can tell conflicts apart without parsing driver messages.
-pub mod constraint {
-    pub const PROJECT_NAME: &str = "projects_name_key";
-    pub const MEMBER_UNIQUE: &str = "project_members_project_user_key";
-    pub const ENVIRONMENT_NAME: &str = "environments_project_name_key";
-    pub const INVITE_PENDING: &str = "invites_pending_email_key";
-    /// Reported by `accept_invite` when the invite was accepted meanwhile.
-    pub const INVITE_ALREADY_ACCEPTED: &str = "invite_already_accepted";
-}
-
 /// A project with the caller's role in it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ProjectWithRole {
@@ -62,7 +51,7 @@ pub trait ProjectRepository: Send + Sync {
     /// environment in one transaction.
     ///
     /// # Errors
-    /// `Conflict(PROJECT_NAME)` when the name is taken.
+    /// `Conflict(Constraint::ProjectName)` when the name is taken.
     async fn create_project(
         &self,
         project: Project,
@@ -91,7 +80,7 @@ pub trait ProjectRepository: Send + Sync {
     /// Writes every mutable column of `project` (by id).
     ///
     /// # Errors
-    /// `NotFound`; `Conflict(PROJECT_NAME)` when renamed onto a taken name.
+    /// `NotFound`; `Conflict(Constraint::ProjectName)` when renamed onto a taken name.
     async fn update_project(&self, project: Project) -> Result<Project, StoreError>;
 
     /// Deletes the project and everything in it, in one transaction.
@@ -133,7 +122,7 @@ pub trait MemberRepository: Send + Sync {
     async fn list_members(&self, project_id: Uuid) -> Result<Vec<MemberView>, StoreError>;
 
     /// # Errors
-    /// `Conflict(MEMBER_UNIQUE)` when already a member; `MissingReference`
+    /// `Conflict(Constraint::ProjectMember)` when already a member; `MissingReference`
     /// when the user does not exist.
     async fn add_member(&self, member: Member) -> Result<MemberView, StoreError>;
 
@@ -172,7 +161,7 @@ pub trait InviteRepository: Send + Sync {
     /// and email are deleted first in the same transaction.
     ///
     /// # Errors
-    /// `Conflict(INVITE_PENDING)` when a pending invite for the email exists.
+    /// `Conflict(Constraint::InvitePendingEmail)` when a pending invite for the email exists.
     async fn create_invite(
         &self,
         invite: Invite,
@@ -205,8 +194,8 @@ pub trait InviteRepository: Send + Sync {
     /// not) and inserts the membership.
     ///
     /// # Errors
-    /// `Conflict(INVITE_ALREADY_ACCEPTED)` when it was accepted meanwhile;
-    /// `Conflict(MEMBER_UNIQUE)` when the user is already a member.
+    /// `Conflict(Constraint::InviteAlreadyAccepted)` when it was accepted meanwhile;
+    /// `Conflict(Constraint::ProjectMember)` when the user is already a member.
     async fn accept_invite(
         &self,
         invite_id: Uuid,
@@ -252,13 +241,13 @@ pub trait EnvironmentRepository: Send + Sync {
     ) -> Result<Option<Environment>, StoreError>;
 
     /// # Errors
-    /// `Conflict(ENVIRONMENT_NAME)` when the name is taken in the project.
+    /// `Conflict(Constraint::EnvironmentName)` when the name is taken in the project.
     async fn create_environment(&self, env: Environment) -> Result<Environment, StoreError>;
 
     /// Writes every mutable column (by id) except `is_default`.
     ///
     /// # Errors
-    /// `NotFound`; `Conflict(ENVIRONMENT_NAME)`.
+    /// `NotFound`; `Conflict(Constraint::EnvironmentName)`.
     async fn update_environment(&self, env: Environment) -> Result<Environment, StoreError>;
 
     /// Deletes the environment and everything in it, in one transaction, if
@@ -292,7 +281,7 @@ pub trait EnvironmentRepository: Send + Sync {
     /// learns about each new kind of environment content.
     ///
     /// # Errors
-    /// `NotFound` for the source; `Conflict(ENVIRONMENT_NAME)`.
+    /// `NotFound` for the source; `Conflict(Constraint::EnvironmentName)`.
     async fn clone_environment(
         &self,
         source_env_id: Uuid,
