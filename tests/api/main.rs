@@ -11,6 +11,7 @@ mod clone;
 mod connection_tests;
 mod conventions;
 mod credential_connections;
+mod credential_security;
 mod deletes;
 mod environments;
 mod isolation;

@@ -49,6 +49,13 @@ pub struct TestApp {
 pub struct Options {
     pub signup_disabled: bool,
     pub login_rate_per_minute: Option<u32>,
+    /// The key ring (`PATCHBAY_SECRET_KEYS`: `id:<64 hex>[,…]`, the first
+    /// seals); by default dev mode generates one into the data directory.
+    pub secret_keys: Option<String>,
+    /// Serve this existing database (another `TestApp`'s
+    /// `settings.database_url`, kept alive by it) instead of a fresh one;
+    /// this app neither creates nor drops it.
+    pub database_url: Option<String>,
 }
 
 impl TestApp {
@@ -65,22 +72,25 @@ impl TestApp {
             .prefix("patchbay-test-")
             .tempdir()
             .expect("temp dir");
-        let (database_url, pg_database) = match backend {
-            Backend::Sqlite => (
+        let (database_url, pg_database) = match (backend, options.database_url.clone()) {
+            (_, Some(url)) => (url, None),
+            (Backend::Sqlite, None) => (
                 format!("sqlite://{}", data_dir.path().join("patchbay.db").display()),
                 None,
             ),
-            Backend::Postgres => match postgres::fresh_database(&postgres::current_test()).await {
-                postgres::Fresh::Database { url, name, .. } => (url, Some(name)),
-                postgres::Fresh::Skipped => return None,
-            },
+            (Backend::Postgres, None) => {
+                match postgres::fresh_database(&postgres::current_test()).await {
+                    postgres::Fresh::Database { url, name, .. } => (url, Some(name)),
+                    postgres::Fresh::Skipped => return None,
+                }
+            }
         };
         let settings = Settings {
             database_url,
             listen: "127.0.0.1:0".into(),
             data_dir: PathBuf::from(data_dir.path()),
             jwt_secret: Some(TEST_JWT_SECRET.into()),
-            secret_keys: None,
+            secret_keys: options.secret_keys.clone(),
             mode: Mode::Dev,
             signup_enabled: !options.signup_disabled,
             jwt_ttl_seconds: 3600,
@@ -188,6 +198,12 @@ impl TestApp {
         if let Some(name) = &self.pg_database {
             postgres::drop_database(name).await;
         }
+    }
+
+    /// Stops the server, keeping its database and data directory (another
+    /// server may then serve them, see [`Options::database_url`]).
+    pub async fn stop(&self) {
+        self.handle.stop(false).await;
     }
 
     /// Stops the server and drops its PostgreSQL database.
