@@ -12,8 +12,8 @@
 
 mod client;
 pub mod formats;
-pub mod process;
 pub mod peers;
+pub mod process;
 
 use std::path::PathBuf;
 use std::sync::mpsc;
@@ -49,6 +49,8 @@ pub struct TestApp {
 pub struct Options {
     pub signup_disabled: bool,
     pub login_rate_per_minute: Option<u32>,
+    /// Connectivity tests per user per minute (default 1000 in tests).
+    pub probe_rate_per_minute: Option<u32>,
     /// The key ring (`PATCHBAY_SECRET_KEYS`: `id:<64 hex>[,…]`, the first
     /// seals); by default dev mode generates one into the data directory.
     pub secret_keys: Option<String>,
@@ -98,6 +100,8 @@ impl TestApp {
             db_max_connections: 5,
             workers: Some(2),
             handle_signals: false,
+            probe_rate_per_minute: options.probe_rate_per_minute.unwrap_or(1000),
+            ..Settings::default()
         };
         let (tx, rx) = mpsc::channel();
         let thread_settings = settings.clone();
