@@ -525,3 +525,161 @@ async fn config_check_finds_key_ids_in_use_missing_from_the_ring() {
     assert_eq!(ran.code, 0, "{}\n{}", ran.stdout, ran.stderr);
     app.finish().await;
 }
+
+// ---------------------------------------------------------------------------
+// patchbay backup
+// ---------------------------------------------------------------------------
+
+#[derive(diesel::QueryableByName)]
+struct Named {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    name: String,
+}
+
+#[derive(diesel::QueryableByName)]
+struct Integrity {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    integrity_check: String,
+}
+
+#[actix_web::test]
+async fn sqlite_backup_under_write_load_holds_every_acknowledged_write() {
+    use diesel::connection::Connection as _;
+    use diesel::{RunQueryDsl as _, SqliteConnection};
+    use std::sync::atomic::{AtomicBool, Ordering};
+
+    let app = TestApp::spawn(Backend::Sqlite, Options::default())
+        .await
+        .unwrap();
+    let res = app
+        .client
+        .post(
+            "/api/auth/register",
+            None,
+            &json!({"email": email("backup"), "password": "correct horse battery", "name": "B"}),
+        )
+        .await;
+    let token = res.json()["token"].as_str().unwrap().to_owned();
+    let res = app
+        .client
+        .post("/api/v1/projects", Some(&token), &json!({"name": "load"}))
+        .await;
+    assert_eq!(res.status, 201, "{}", res.text());
+    // An upload, so there is something to copy beside the database.
+    let uploads = app
+        .settings
+        .data_dir
+        .join("uploads")
+        .join("projects")
+        .join("x");
+    std::fs::create_dir_all(&uploads).unwrap();
+    std::fs::write(uploads.join("icon.png"), b"\x89PNG fake").unwrap();
+
+    // The write load: resources created one after another, each name kept
+    // once its 201 arrived.
+    let acked = Arc::new(Mutex::new(Vec::<String>::new()));
+    let stop = Arc::new(AtomicBool::new(false));
+    let load = {
+        let client = TestClient::new(app.addr);
+        let (acked, stop, token) = (acked.clone(), stop.clone(), token.clone());
+        actix_web::rt::spawn(async move {
+            let mut i = 0;
+            while !stop.load(Ordering::SeqCst) {
+                let name = format!("r{i}");
+                let res = client
+                    .post(
+                        "/api/load/production/resources",
+                        Some(&token),
+                        &json!({"type": "instance", "name": name}),
+                    )
+                    .await;
+                assert_eq!(res.status, 201, "{}", res.text());
+                acked.lock().unwrap().push(name);
+                i += 1;
+            }
+        })
+    };
+    while acked.lock().unwrap().len() < 20 {
+        actix_web::rt::time::sleep(Duration::from_millis(20)).await;
+    }
+    let before: Vec<String> = acked.lock().unwrap().clone();
+
+    let out_dir = tempfile::tempdir().unwrap();
+    let to = out_dir.path().join("nested").join("patchbay-backup.db");
+    let env = with(
+        &sound_env(out_dir.path()),
+        "PATCHBAY_DATABASE_URL",
+        Some(&app.settings.database_url),
+    );
+    let env = with(
+        &env,
+        "PATCHBAY_DATA_DIR",
+        Some(&app.settings.data_dir.display().to_string()),
+    );
+    let (dir, args_to) = (out_dir.path().to_owned(), to.display().to_string());
+    let ran = actix_web::rt::task::spawn_blocking(move || {
+        run_cli(&dir, &env, &["backup", "--to", &args_to])
+    })
+    .await
+    .unwrap();
+    let during = acked.lock().unwrap().len();
+    stop.store(true, Ordering::SeqCst);
+    load.await.unwrap();
+    assert_eq!(ran.code, 0, "{}\n{}", ran.stdout, ran.stderr);
+    assert!(
+        ran.stdout.contains(&to.display().to_string()),
+        "{}",
+        ran.stdout
+    );
+    let uploads_copy = out_dir
+        .path()
+        .join("nested")
+        .join("patchbay-backup.db.uploads");
+    assert!(
+        ran.stdout.contains(&uploads_copy.display().to_string()),
+        "{}",
+        ran.stdout
+    );
+    assert_eq!(
+        std::fs::read(uploads_copy.join("projects").join("x").join("icon.png")).unwrap(),
+        b"\x89PNG fake"
+    );
+    assert!(
+        during > before.len(),
+        "the load kept writing while the backup ran ({} then {during})",
+        before.len()
+    );
+
+    let mut copy = SqliteConnection::establish(&to.display().to_string()).unwrap();
+    let verdict: Vec<Integrity> = diesel::sql_query("PRAGMA integrity_check")
+        .load(&mut copy)
+        .unwrap();
+    assert_eq!(verdict.len(), 1);
+    assert_eq!(verdict[0].integrity_check, "ok");
+    let names: std::collections::HashSet<String> = diesel::sql_query("SELECT name FROM resources")
+        .load::<Named>(&mut copy)
+        .unwrap()
+        .into_iter()
+        .map(|n| n.name)
+        .collect();
+    for name in &before {
+        assert!(
+            names.contains(name),
+            "acknowledged write {name} is missing from the copy"
+        );
+    }
+
+    // A backup never overwrites.
+    let again = run_cli(
+        out_dir.path(),
+        &with(
+            &sound_env(out_dir.path()),
+            "PATCHBAY_DATABASE_URL",
+            Some(&app.settings.database_url),
+        ),
+        &["backup", "--to", &to.display().to_string()],
+    );
+    assert_eq!(again.code, 1);
+    assert!(again.stderr.contains("already exists"), "{}", again.stderr);
+    app.finish().await;
+}
