@@ -134,9 +134,9 @@ fn check_key_ring(settings: &Settings, report: &mut CheckReport) -> Option<KeyRi
         },
     };
     // The messages of both parsers name the entry, never the key material.
-    match parse_key_ring(&raw).and_then(|keys| {
-        KeyRing::new(keys).map_err(|e| format!("PATCHBAY_SECRET_KEYS: {e}"))
-    }) {
+    match parse_key_ring(&raw)
+        .and_then(|keys| KeyRing::new(keys).map_err(|e| format!("PATCHBAY_SECRET_KEYS: {e}")))
+    {
         Ok(ring) => Some(ring),
         Err(e) if e.starts_with("PATCHBAY_SECRET_KEYS") => {
             report.problems.push(e);
@@ -273,10 +273,9 @@ async fn check_database(settings: &Settings, ring: Option<KeyRing>, report: &mut
         }
     };
     if let Err(e) = db.ping().await {
-        report.problems.push(format!(
-            "PATCHBAY_DATABASE_URL: cannot reach {url}: {}",
-            e
-        ));
+        report
+            .problems
+            .push(format!("PATCHBAY_DATABASE_URL: cannot reach {url}: {}", e));
         return;
     }
     let Some(ring) = ring else { return };
