@@ -201,7 +201,9 @@ fn email(local: &str) -> String {
 #[actix_web::test]
 async fn json_logs_are_one_object_per_line_with_request_fields() {
     let dir = tempfile::tempdir().unwrap();
-    let served = Served::start(dir.path(), &sound_env(dir.path()));
+    let mut env = sound_env(dir.path());
+    env.push(("PATCHBAY_TRUSTED_PROXIES".into(), "127.0.0.1/32".into()));
+    let served = Served::start(dir.path(), &env);
     let client = served.client();
 
     let password = "correct horse battery";
@@ -238,6 +240,16 @@ async fn json_logs_are_one_object_per_line_with_request_fields() {
     assert_eq!(res.status, 201, "{}", res.text());
     let res = client.get("/api/v1/invites/s3cr3t-token", None).await;
     assert!(res.status >= 400);
+    let res = client
+        .raw(
+            awc::http::Method::GET,
+            "/healthz",
+            None,
+            None,
+            &[("x-forwarded-for", "198.51.100.7")],
+        )
+        .await;
+    assert_eq!(res.status, 200);
 
     let lines = served.stop();
     assert!(lines.len() >= 6, "{lines:#?}");
@@ -290,6 +302,9 @@ async fn json_logs_are_one_object_per_line_with_request_fields() {
     assert_eq!(resource["user_id"], user_id.as_str());
     let invite = by_path("GET", "/api/v1/invites/[redacted]");
     assert!(invite.get("user_id").is_none(), "{invite}");
+    assert_eq!(invite["client_ip"], "127.0.0.1", "{invite}");
+    let proxied = by_path("GET", "/healthz");
+    assert_eq!(proxied["client_ip"], "198.51.100.7", "{proxied}");
 }
 
 // ---------------------------------------------------------------------------
@@ -351,7 +366,8 @@ fn config_check_names_each_kind_of_problem_and_never_prints_a_secret() {
     let unreachable = format!("postgres://patchbay:{pg_password}@127.0.0.1:1/patchbay");
     let short = "too-short-secret";
     let bad_ring = "k1:00ff";
-    let cases: Vec<(&str, Vec<(String, String)>, Vec<&str>)> = vec![
+    type Case<'a> = (&'a str, Vec<(String, String)>, Vec<&'a str>);
+    let cases: Vec<Case> = vec![
         (
             "listen address",
             with(&sound, "PATCHBAY_LISTEN", Some("not-an-address")),
@@ -416,6 +432,11 @@ fn config_check_names_each_kind_of_problem_and_never_prints_a_secret() {
                 "problem: PATCHBAY_PROBE_SQLITE_ROOTS",
                 "/nonexistent/patchbay-roots",
             ],
+        ),
+        (
+            "bad trusted proxy block",
+            with(&sound, "PATCHBAY_TRUSTED_PROXIES", Some("10.0.0.0/33")),
+            vec!["problem: PATCHBAY_TRUSTED_PROXIES", "10.0.0.0/33"],
         ),
         (
             "zero login rate",
@@ -682,4 +703,115 @@ async fn sqlite_backup_under_write_load_holds_every_acknowledged_write() {
     assert_eq!(again.code, 1);
     assert!(again.stderr.contains("already exists"), "{}", again.stderr);
     app.finish().await;
+}
+
+// ---------------------------------------------------------------------------
+// Client addresses behind a proxy
+// ---------------------------------------------------------------------------
+
+/// One failed login from `headers`; returns the status (401, or 429 once
+/// the address's budget is spent).
+async fn login_attempt(app: &TestApp, headers: &[(&str, &str)]) -> u16 {
+    let body = json!({"email": email("nobody"), "password": "wrong password!"});
+    app.client
+        .raw(
+            awc::http::Method::POST,
+            "/api/auth/login",
+            None,
+            Some((body.to_string().into_bytes(), "application/json")),
+            headers,
+        )
+        .await
+        .status
+}
+
+async fn behind_a_trusted_proxy_each_client_has_its_own_login_budget(backend: Backend) {
+    let Some(app) = TestApp::spawn(
+        backend,
+        Options {
+            login_rate_per_minute: Some(2),
+            trusted_proxies: Some("127.0.0.1/32".into()),
+            ..Options::default()
+        },
+    )
+    .await
+    else {
+        return;
+    };
+    let first = [("x-forwarded-for", "198.51.100.1")];
+    assert_eq!(login_attempt(&app, &first).await, 401);
+    assert_eq!(login_attempt(&app, &first).await, 401);
+    assert_eq!(login_attempt(&app, &first).await, 429);
+    // A spoofed leftmost entry does not help: the rightmost untrusted hop
+    // (what the trusted proxy saw) is the client.
+    let spoofed = [("x-forwarded-for", "203.0.113.77, 198.51.100.1")];
+    assert_eq!(login_attempt(&app, &spoofed).await, 429);
+    // Another client behind the same proxy has its own budget…
+    let second = [("x-forwarded-for", "198.51.100.2")];
+    assert_eq!(login_attempt(&app, &second).await, 401);
+    // …also when the proxy speaks RFC 7239.
+    let third = [("forwarded", "for=\"198.51.100.3:5555\";proto=https")];
+    assert_eq!(login_attempt(&app, &third).await, 401);
+    assert_eq!(login_attempt(&app, &third).await, 401);
+    assert_eq!(login_attempt(&app, &third).await, 429);
+    let v6 = [("forwarded", "for=\"[2001:db8::1]\"")];
+    assert_eq!(login_attempt(&app, &v6).await, 401);
+    app.finish().await;
+}
+
+async fn forwarded_headers_from_an_untrusted_peer_change_nothing(backend: Backend) {
+    let Some(app) = TestApp::spawn(
+        backend,
+        Options {
+            login_rate_per_minute: Some(2),
+            ..Options::default()
+        },
+    )
+    .await
+    else {
+        return;
+    };
+    assert_eq!(
+        login_attempt(&app, &[("x-forwarded-for", "198.51.100.1")]).await,
+        401
+    );
+    assert_eq!(
+        login_attempt(&app, &[("forwarded", "for=198.51.100.2")]).await,
+        401
+    );
+    // The peer (127.0.0.1) spent its budget whatever the headers claim.
+    for headers in [
+        &[("x-forwarded-for", "198.51.100.3")][..],
+        &[("forwarded", "for=198.51.100.4")][..],
+        &[][..],
+    ] {
+        assert_eq!(login_attempt(&app, headers).await, 429, "{headers:?}");
+    }
+    app.finish().await;
+}
+
+mod trusted_proxy {
+    use super::*;
+
+    #[actix_web::test]
+    async fn sqlite() {
+        behind_a_trusted_proxy_each_client_has_its_own_login_budget(Backend::Sqlite).await;
+    }
+    #[actix_web::test]
+    async fn postgres() {
+        behind_a_trusted_proxy_each_client_has_its_own_login_budget(Backend::Postgres).await;
+    }
+}
+
+mod untrusted_peer {
+    use super::*;
+
+    #[actix_web::test]
+    async fn sqlite() {
+        forwarded_headers_from_an_untrusted_peer_change_nothing(Backend::Sqlite).await;
+    }
+    #[actix_web::test]
+    async fn postgres() {
+        forwarded_headers_from_an_untrusted_peer_change_nothing(Backend::Postgres).await;
+    }
 }

@@ -58,6 +58,8 @@ pub struct Options {
     /// `settings.database_url`, kept alive by it) instead of a fresh one;
     /// this app neither creates nor drops it.
     pub database_url: Option<String>,
+    /// `PATCHBAY_TRUSTED_PROXIES` (the test client connects from 127.0.0.1).
+    pub trusted_proxies: Option<String>,
 }
 
 impl TestApp {
@@ -101,6 +103,7 @@ impl TestApp {
             workers: Some(2),
             handle_signals: false,
             probe_rate_per_minute: options.probe_rate_per_minute.unwrap_or(1000),
+            trusted_proxies: options.trusted_proxies.clone(),
             ..Settings::default()
         };
         let (tx, rx) = mpsc::channel();

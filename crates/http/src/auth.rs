@@ -140,8 +140,9 @@ pub(crate) async fn login(
     state: web::Data<AppState>,
     body: ApiJson<LoginRequest>,
 ) -> ApiResult<HttpResponse> {
-    if let Some(peer) = req.peer_addr()
-        && !state.login_limiter.check(peer.ip())
+    // The client address: the TCP peer, or what a trusted proxy says.
+    if let Some(client) = crate::client_ip::client_ip(&req)
+        && !state.login_limiter.check(client)
     {
         return Err(AppError::rate_limited("Too many login attempts; try again later").into());
     }

@@ -6,6 +6,7 @@
 mod allowed_connections;
 mod auth;
 mod canvas_dto;
+mod client_ip;
 mod credential_connections;
 mod dto;
 mod environments;
@@ -38,6 +39,7 @@ use patchbay_app::projects::ProjectService;
 use patchbay_app::resource_connections::ResourceConnectionService;
 use patchbay_app::resources::ResourceService;
 
+pub use client_ip::TrustedProxies;
 pub use error::ApiError;
 pub use metrics::Metrics;
 pub use openapi::ApiDoc;
@@ -63,6 +65,8 @@ pub struct AppState {
     pub metrics: Metrics,
     pub login_limiter: LoginLimiter,
     pub probe_limiter: ProbeLimiter,
+    /// Whose forwarding headers name the client (`PATCHBAY_TRUSTED_PROXIES`).
+    pub trusted_proxies: TrustedProxies,
 }
 
 impl std::fmt::Debug for AppState {

@@ -52,17 +52,20 @@ pub async fn request_context(
     let id = incoming_id(&req).unwrap_or_else(|| uuid::Uuid::now_v7().to_string());
     let method = req.method().clone();
     let path = redact_path(req.path());
+    let state = req.app_data::<web::Data<AppState>>().cloned();
+    let metrics = state.as_ref().map(|s| s.metrics.clone());
+    let client_ip = state
+        .as_ref()
+        .and_then(|s| crate::client_ip::resolve(&req, &s.trusted_proxies));
     // `user_id` is recorded by the authentication extractor once known.
     let span = tracing::info_span!(
         "request",
         request_id = %id,
         %method,
         %path,
+        client_ip = client_ip.map(tracing::field::display),
         user_id = tracing::field::Empty,
     );
-    let metrics = req
-        .app_data::<web::Data<AppState>>()
-        .map(|s| s.metrics.clone());
     let started = Instant::now();
     // Run the request as its own task: if the client goes away, dropping
     // this future only detaches the task, so a query or transaction always

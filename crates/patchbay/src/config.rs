@@ -69,6 +69,10 @@ pub struct Settings {
     /// `text` (default) or `json` (one object per line).
     #[serde(default)]
     pub log_format: LogFormat,
+    /// Proxies (addresses and CIDR blocks, comma-separated) whose
+    /// `Forwarded` / `X-Forwarded-For` name the client; none by default.
+    #[serde(default)]
+    pub trusted_proxies: Option<String>,
 }
 
 const fn default_probe_rate() -> u32 {
@@ -100,6 +104,7 @@ const KNOWN_KEYS: &[&str] = &[
     "probe_allow_private",
     "probe_sqlite_roots",
     "log_format",
+    "trusted_proxies",
 ];
 
 const fn yes() -> bool {
@@ -132,6 +137,7 @@ impl std::fmt::Debug for Settings {
             .field("probe_allow_private", &self.probe_allow_private)
             .field("probe_sqlite_roots", &self.probe_sqlite_roots)
             .field("log_format", &self.log_format)
+            .field("trusted_proxies", &self.trusted_proxies)
             .finish()
     }
 }
@@ -157,6 +163,7 @@ impl Default for Settings {
             probe_allow_private: true,
             probe_sqlite_roots: None,
             log_format: LogFormat::Text,
+            trusted_proxies: None,
         }
     }
 }
@@ -182,6 +189,14 @@ impl Settings {
     #[must_use]
     pub fn probe_allow_loopback(&self) -> bool {
         self.probe_allow_loopback.unwrap_or(self.mode == Mode::Dev)
+    }
+
+    /// The parsed `PATCHBAY_TRUSTED_PROXIES` (empty when unset).
+    ///
+    /// # Errors
+    /// A message naming the setting and the bad entry.
+    pub fn trusted_proxies(&self) -> Result<patchbay_http::TrustedProxies, String> {
+        patchbay_http::TrustedProxies::parse(self.trusted_proxies.as_deref().unwrap_or(""))
     }
 
     /// Loads the layered configuration.

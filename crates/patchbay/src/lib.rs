@@ -141,6 +141,7 @@ impl Application {
                 .map(ProbeSettings::parse_roots)
                 .unwrap_or_default(),
         }));
+        let trusted_proxies = settings.trusted_proxies()?;
         let ids_for_credentials = ids.clone();
         let state = AppState {
             auth,
@@ -171,6 +172,7 @@ impl Application {
             metrics: Metrics::new()?,
             login_limiter: LoginLimiter::per_minute(rate),
             probe_limiter: ProbeLimiter::new(probe_rate, settings.probe_max_concurrent),
+            trusted_proxies,
         };
 
         let mut server = HttpServer::new(move || {

@@ -59,6 +59,9 @@ pub async fn check_config(settings: &Settings) -> CheckReport {
     check_data_dir(settings, &mut report);
     check_limits(settings, &mut report);
     check_probe_roots(settings, &mut report);
+    if let Err(e) = settings.trusted_proxies() {
+        report.problems.push(e);
+    }
     check_database(settings, ring, &mut report).await;
     report
 }
