@@ -41,7 +41,9 @@ impl Cidr {
     fn contains(&self, ip: IpAddr) -> bool {
         match (self.network, ip.to_canonical()) {
             (IpAddr::V4(net), IpAddr::V4(ip)) => {
-                let mask = u32::MAX.checked_shl(32 - u32::from(self.prefix)).unwrap_or(0);
+                let mask = u32::MAX
+                    .checked_shl(32 - u32::from(self.prefix))
+                    .unwrap_or(0);
                 u32::from(net) & mask == u32::from(ip) & mask
             }
             (IpAddr::V6(net), IpAddr::V6(ip)) => {
@@ -200,9 +202,16 @@ mod tests {
         assert!(!t.trusts(ip("127.0.0.2")));
         assert!(t.trusts(ip("::1")));
         assert!(t.trusts(ip("fd12::1")));
-        assert!(t.trusts(ip("::ffff:10.0.0.1")), "IPv4-mapped addresses match");
+        assert!(
+            t.trusts(ip("::ffff:10.0.0.1")),
+            "IPv4-mapped addresses match"
+        );
         assert!(!t.trusts(ip("11.0.0.1")));
-        assert!(TrustedProxies::parse("0.0.0.0/0").unwrap().trusts(ip("1.2.3.4")));
+        assert!(
+            TrustedProxies::parse("0.0.0.0/0")
+                .unwrap()
+                .trusts(ip("1.2.3.4"))
+        );
         assert!(TrustedProxies::parse("").unwrap().is_empty());
         for bad in ["10.0.0.0/33", "nope", "10.0.0.0/x", "::/129"] {
             let e = TrustedProxies::parse(bad).unwrap_err();
