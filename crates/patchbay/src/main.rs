@@ -13,10 +13,18 @@ use patchbay_app::ports::{SystemClock, UuidV7Generator};
 use patchbay_app::security::{Argon2Hasher, JwtSettings, TokenService};
 use patchbay_store::{Database, DatabaseOptions};
 
+/// The package version and the git commit the binary was built from.
+const VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (",
+    env!("PATCHBAY_GIT_COMMIT"),
+    ")"
+);
+
 #[derive(Debug, Parser)]
 #[command(
     name = "patchbay",
-    version,
+    version = VERSION,
     about = "Self-hostable control-plane REST API"
 )]
 struct Cli {
@@ -55,6 +63,12 @@ enum Command {
         /// The file to write (must not exist); uploads go to `<FILE>.uploads/`.
         #[arg(long, value_name = "FILE")]
         to: std::path::PathBuf,
+    },
+    /// Print a shell completion script (e.g. `patchbay completions bash >
+    /// /etc/bash_completion.d/patchbay`).
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
     },
 }
 
@@ -114,6 +128,19 @@ fn main() -> ExitCode {
 
 fn run(cli: Cli, settings: Result<Settings, String>) -> Result<(), String> {
     let command = cli.command.unwrap_or(Command::Serve);
+    if let Command::Completions { shell } = command {
+        use clap::CommandFactory as _;
+        use std::io::Write as _;
+        // Into a buffer first: the generator panics on a closed stdout.
+        let mut script = Vec::new();
+        clap_complete::generate(shell, &mut Cli::command(), "patchbay", &mut script);
+        return match std::io::stdout().write_all(&script) {
+            Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+                Err(format!("cannot write the script: {e}"))
+            }
+            _ => Ok(()),
+        };
+    }
     if let Command::Secrets {
         command: SecretsCommand::GenerateKey,
     } = command
@@ -150,6 +177,7 @@ fn run(cli: Cli, settings: Result<Settings, String>) -> Result<(), String> {
         Command::Config {
             command: ConfigCommand::Check,
         } => config_check(&settings),
+        Command::Completions { .. } => Ok(()),
         Command::Backup { to } => {
             let report = patchbay::ops::backup(&settings, &to)?;
             println!("database copied to {}", report.database.display());
@@ -240,7 +268,7 @@ fn secrets(settings: &Settings, command: SecretsCommand) -> Result<(), String> {
 
 fn serve(settings: Settings) -> Result<(), String> {
     actix_web::rt::System::new().block_on(async move {
-        tracing::info!(?settings, "starting patchbay");
+        tracing::info!(version = VERSION, ?settings, "starting patchbay");
         let app = patchbay::Application::build(&settings).await?;
         tracing::info!(addr = %app.addr(), "listening");
         app.run().await.map_err(|e| format!("server error: {e}"))?;
