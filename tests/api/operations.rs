@@ -815,3 +815,152 @@ mod untrusted_peer {
         forwarded_headers_from_an_untrusted_peer_change_nothing(Backend::Postgres).await;
     }
 }
+
+// ---------------------------------------------------------------------------
+// --version and completions
+// ---------------------------------------------------------------------------
+
+#[test]
+fn version_names_the_git_commit_and_completions_cover_every_command() {
+    let dir = tempfile::tempdir().unwrap();
+    let ran = run_cli(dir.path(), &[], &["--version"]);
+    assert_eq!(ran.code, 0, "{}", ran.stderr);
+    let version = ran.stdout.trim();
+    let commit = version
+        .strip_prefix(concat!("patchbay ", env!("CARGO_PKG_VERSION"), " ("))
+        .and_then(|rest| rest.strip_suffix(')'))
+        .unwrap_or_else(|| panic!("unexpected --version: {version}"));
+    assert!(
+        commit == "unknown" || (commit.len() >= 7 && commit.bytes().all(|b| b.is_ascii_hexdigit())),
+        "{version}"
+    );
+    for shell in ["bash", "zsh", "fish"] {
+        let ran = run_cli(dir.path(), &[], &["completions", shell]);
+        assert_eq!(ran.code, 0, "{shell}: {}", ran.stderr);
+        for word in [
+            "serve",
+            "migrate",
+            "secrets",
+            "config",
+            "backup",
+            "completions",
+        ] {
+            assert!(ran.stdout.contains(word), "{shell} completions lack {word}");
+        }
+    }
+    let ran = run_cli(dir.path(), &[], &["completions", "tcsh"]);
+    assert_ne!(ran.code, 0);
+}
+
+// ---------------------------------------------------------------------------
+// Metrics
+// ---------------------------------------------------------------------------
+
+/// The value of the sample `series` (`name` or `name{labels}`) in a
+/// Prometheus text exposition.
+fn sample(text: &str, series: &str) -> f64 {
+    text.lines()
+        .find_map(|line| {
+            line.strip_prefix(series)
+                .and_then(|rest| rest.strip_prefix(' '))
+        })
+        .unwrap_or_else(|| panic!("no sample {series} in:\n{text}"))
+        .trim()
+        .parse()
+        .unwrap()
+}
+
+async fn metrics_count_auth_failures_rate_limits_and_the_process(backend: Backend) {
+    let Some(app) = TestApp::spawn(
+        backend,
+        Options {
+            login_rate_per_minute: Some(1),
+            ..Options::default()
+        },
+    )
+    .await
+    else {
+        return;
+    };
+    let text = app.client.get("/metrics", None).await.text();
+    for cause in [
+        "missing_token",
+        "malformed_header",
+        "invalid_token",
+        "bad_credentials",
+    ] {
+        let series = format!("patchbay_auth_failures_total{{cause=\"{cause}\"}}");
+        assert_eq!(sample(&text, &series), 0.0, "{series}");
+    }
+    assert_eq!(
+        sample(
+            &text,
+            "patchbay_rate_limit_rejections_total{limiter=\"login\"}"
+        ),
+        0.0
+    );
+
+    assert_eq!(app.client.get("/api/v1/me", None).await.status, 401);
+    let basic = app
+        .client
+        .raw(
+            awc::http::Method::GET,
+            "/api/v1/me",
+            None,
+            None,
+            &[("authorization", "Basic YWRhOnB3")],
+        )
+        .await;
+    assert_eq!(basic.status, 401);
+    assert_eq!(
+        app.client.get("/api/v1/me", Some("not-a-jwt")).await.status,
+        401
+    );
+    assert_eq!(login_attempt(&app, &[]).await, 401);
+    assert_eq!(login_attempt(&app, &[]).await, 429);
+
+    let text = app.client.get("/metrics", None).await.text();
+    for cause in [
+        "missing_token",
+        "malformed_header",
+        "invalid_token",
+        "bad_credentials",
+    ] {
+        let series = format!("patchbay_auth_failures_total{{cause=\"{cause}\"}}");
+        assert_eq!(sample(&text, &series), 1.0, "{series}");
+    }
+    assert_eq!(
+        sample(
+            &text,
+            "patchbay_rate_limit_rejections_total{limiter=\"login\"}"
+        ),
+        1.0
+    );
+    assert_eq!(
+        sample(
+            &text,
+            "patchbay_rate_limit_rejections_total{limiter=\"connection_tests\"}"
+        ),
+        0.0
+    );
+    assert!(sample(&text, "patchbay_process_resident_memory_bytes") > 1_000_000.0);
+    assert!(sample(&text, "patchbay_process_open_fds") >= 3.0);
+    assert!(sample(&text, "patchbay_process_cpu_seconds_total") > 0.0);
+    assert!(text.contains("# TYPE patchbay_process_cpu_seconds_total counter"));
+    assert!(text.contains("patchbay_http_requests_total{"));
+    assert!(text.contains("patchbay_http_request_duration_seconds_bucket{"));
+    app.finish().await;
+}
+
+mod metrics {
+    use super::*;
+
+    #[actix_web::test]
+    async fn sqlite() {
+        metrics_count_auth_failures_rate_limits_and_the_process(Backend::Sqlite).await;
+    }
+    #[actix_web::test]
+    async fn postgres() {
+        metrics_count_auth_failures_rate_limits_and_the_process(Backend::Postgres).await;
+    }
+}

@@ -8,8 +8,8 @@ use actix_web::dev::Payload;
 use actix_web::http::header;
 use actix_web::{FromRequest, HttpRequest, HttpResponse, get, post, web};
 use chrono::{DateTime, Utc};
-use patchbay_app::AppError;
 use patchbay_app::auth::RegisterInput;
+use patchbay_app::{AppError, AppErrorKind};
 use patchbay_domain::User;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -147,7 +147,15 @@ pub(crate) async fn login(
         return Err(AppError::rate_limited("Too many login attempts; try again later").into());
     }
     let ApiJson(body) = body;
-    let (user, token) = state.auth.login(&body.email, &body.password).await?;
+    let (user, token) = match state.auth.login(&body.email, &body.password).await {
+        Ok(logged_in) => logged_in,
+        Err(e) => {
+            if e.kind == AppErrorKind::Unauthorized {
+                state.metrics.auth_failure("bad_credentials");
+            }
+            return Err(e.into());
+        }
+    };
     tracing::Span::current().record("user_id", tracing::field::display(user.id));
     Ok(HttpResponse::Ok().json(LoginResponse {
         token: token.token,
@@ -198,6 +206,15 @@ impl FromRequest for AuthUser {
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let token = bearer(req);
         let state = req.app_data::<web::Data<AppState>>().cloned();
+        if let (Err(_), Some(state)) = (&token, &state) {
+            state
+                .metrics
+                .auth_failure(if req.headers().contains_key(header::AUTHORIZATION) {
+                    "malformed_header"
+                } else {
+                    "missing_token"
+                });
+        }
         Box::pin(async move {
             let token = token?;
             let state =
@@ -205,10 +222,16 @@ impl FromRequest for AuthUser {
             // Its own task: actix polls a handler's extractors together and
             // drops the rest when one fails (bad JSON, bad path); the lookup
             // must finish rather than be cancelled mid-query.
+            let metrics = state.metrics.clone();
             let lookup = actix_web::rt::spawn(async move { state.auth.authenticate(&token).await });
             let user = lookup
                 .await
-                .map_err(|e| AppError::internal(format!("authentication task failed: {e}")))??;
+                .map_err(|e| AppError::internal(format!("authentication task failed: {e}")))?
+                .inspect_err(|e| {
+                    if e.kind == AppErrorKind::Unauthorized {
+                        metrics.auth_failure("invalid_token");
+                    }
+                })?;
             // The access log line of this request names the caller.
             tracing::Span::current().record("user_id", tracing::field::display(user.id));
             Ok(Self(user))
