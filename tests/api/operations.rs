@@ -964,3 +964,63 @@ mod metrics {
         metrics_count_auth_failures_rate_limits_and_the_process(Backend::Postgres).await;
     }
 }
+
+#[actix_web::test]
+async fn postgres_backup_is_a_pg_dump_archive_holding_the_data() {
+    let Some(app) = TestApp::spawn(Backend::Postgres, Options::default()).await else {
+        return;
+    };
+    let res = app
+        .client
+        .post(
+            "/api/auth/register",
+            None,
+            &json!({"email": email("pgdump"), "password": "correct horse battery", "name": "P"}),
+        )
+        .await;
+    assert_eq!(res.status, 201, "{}", res.text());
+    let out_dir = tempfile::tempdir().unwrap();
+    let to = out_dir.path().join("pg.dump");
+    let env = with(
+        &sound_env(out_dir.path()),
+        "PATCHBAY_DATABASE_URL",
+        Some(&app.settings.database_url),
+    );
+    let (dir, args_to) = (out_dir.path().to_owned(), to.display().to_string());
+    let ran = actix_web::rt::task::spawn_blocking(move || {
+        run_cli(&dir, &env, &["backup", "--to", &args_to])
+    })
+    .await
+    .unwrap();
+    assert_eq!(ran.code, 0, "{}\n{}", ran.stdout, ran.stderr);
+    assert!(ran.stdout.contains("database copied to"), "{}", ran.stdout);
+    assert!(ran.stdout.contains("no uploads to copy"), "{}", ran.stdout);
+    // pg_dump's custom format starts with its magic.
+    let dump = std::fs::read(&to).unwrap();
+    assert!(dump.starts_with(b"PGDMP"), "not a pg_dump archive");
+    // The account is in it (custom format compresses table data, so ask
+    // pg_restore for the plain SQL).
+    let pg_restore = to.with_file_name("pg_restore-not-found");
+    let restore = std::fs::read_dir("/usr/lib/postgresql")
+        .ok()
+        .into_iter()
+        .flatten()
+        .filter_map(Result::ok)
+        .map(|e| e.path().join("bin").join("pg_restore"))
+        .find(|p| p.is_file())
+        .unwrap_or(pg_restore);
+    if restore.is_file() {
+        let sql = Command::new(&restore)
+            .args(["--data-only", "--table=users", "--file=-"])
+            .arg(&to)
+            .output()
+            .unwrap();
+        assert!(
+            sql.status.success(),
+            "{}",
+            String::from_utf8_lossy(&sql.stderr)
+        );
+        assert!(String::from_utf8_lossy(&sql.stdout).contains(&email("pgdump")));
+    }
+    app.finish().await;
+}
