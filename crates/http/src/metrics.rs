@@ -202,9 +202,34 @@ impl Metrics {
         self.refresh_process();
         let mut out = Vec::new();
         let families = self.registry.gather();
-        if TextEncoder::new().encode(&families, &mut out).is_err() {
+        if let Err(e) = TextEncoder::new().encode(&families, &mut out) {
+            tracing::error!(error = %e, "cannot encode the metrics");
             return String::new();
         }
         String::from_utf8(out).unwrap_or_default()
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_series_renders_from_the_first_scrape() {
+        let metrics = Metrics::new().unwrap();
+        let families = metrics.registry.gather();
+        let mut out = Vec::new();
+        TextEncoder::new().encode(&families, &mut out).unwrap();
+        let text = metrics.render();
+        for name in [
+            "patchbay_rate_limit_rejections_total{limiter=\"login\"} 0",
+            "patchbay_auth_failures_total{cause=\"bad_credentials\"} 0",
+            "patchbay_process_resident_memory_bytes",
+            "patchbay_process_open_fds",
+            "patchbay_process_cpu_seconds_total",
+        ] {
+            assert!(text.contains(name), "{name} missing from:\n{text}");
+        }
     }
 }
