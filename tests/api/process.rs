@@ -104,7 +104,9 @@ async fn sigterm_finishes_the_request_in_flight_and_refuses_new_ones(backend: Ba
     .unwrap();
     slow.write_all(first).unwrap();
     slow.flush().unwrap();
-    std::thread::sleep(Duration::from_millis(300));
+    // Let the server take the request in (headers parsed, handler waiting
+    // for the body) before the signal, even on a loaded machine.
+    std::thread::sleep(Duration::from_millis(1500));
 
     server.signal("TERM");
     // New connections are refused (give the signal a moment to land).
