@@ -4,7 +4,9 @@
 #![allow(clippy::unwrap_used)]
 
 use patchbay_domain::{
-    ExtraUpdate, ImageFormat, MAX_CONFIG_BYTES, MAX_ICON_BYTES, Page, check_json_document,
+    AllowedConnections, ConnectionNotAllowed, ConnectionStatus, CredentialError, DomainError,
+    ExtraUpdate, ImageFormat, InvalidStatusTransition, MAX_CONFIG_BYTES, MAX_EXTRA_BYTES,
+    MAX_ICON_BYTES, Page, ResourceConnectionError, ResourceType, check_extra, check_json_document,
 };
 use serde_json::json;
 
@@ -58,4 +60,92 @@ fn the_icon_limit_is_one_mebibyte() {
     let mut png = b"\x89PNG\r\n\x1a\n".to_vec();
     png.resize(MAX_ICON_BYTES, 0);
     assert_eq!(ImageFormat::sniff(&png), Some(ImageFormat::Png));
+}
+
+/// `MAX_CONFIG_BYTES`' `*` could become `+` (both sides of a comparison
+/// with the constant move together, so the value itself is pinned).
+#[test]
+fn the_document_limits_are_sixteen_kibibytes() {
+    assert_eq!(MAX_CONFIG_BYTES, 16_384);
+    assert_eq!(MAX_EXTRA_BYTES, 16_384);
+}
+
+/// `check_extra`'s size limit and its NUL guard (`&&` could become `||`,
+/// or the guard `true`): an escaped NUL is refused like a raw one.
+#[test]
+fn extra_is_refused_when_too_large_or_holding_a_nul() {
+    let overhead = r#"{"k":""}"#.len();
+    let at_limit = format!(r#"{{"k":"{}"}}"#, "x".repeat(MAX_EXTRA_BYTES - overhead));
+    assert_eq!(at_limit.len(), MAX_EXTRA_BYTES);
+    assert!(check_extra(&at_limit).is_ok());
+    let over = format!(
+        r#"{{"k":"{}"}}"#,
+        "x".repeat(MAX_EXTRA_BYTES - overhead + 1)
+    );
+    assert!(matches!(
+        check_extra(&over),
+        Err(CredentialError::ExtraTooLarge { size }) if size == MAX_EXTRA_BYTES + 1
+    ));
+    assert!(check_extra(r#"{"k":"a"}"#).is_ok());
+    for nul in [
+        r#"{"k":"a\u0000b"}"#,
+        "{\"k\":\"a\0b\"}",
+        r#"{"a\u0000":1}"#,
+    ] {
+        assert!(
+            matches!(check_extra(nul), Err(CredentialError::ExtraNotJsonObject)),
+            "{nul:?}"
+        );
+    }
+}
+
+/// `ImageFormat::content_type` could return a constant.
+#[test]
+fn each_image_format_has_its_media_type() {
+    for (format, media_type) in [
+        (ImageFormat::Png, "image/png"),
+        (ImageFormat::Jpeg, "image/jpeg"),
+        (ImageFormat::Gif, "image/gif"),
+        (ImageFormat::Webp, "image/webp"),
+    ] {
+        assert_eq!(format.content_type(), media_type);
+    }
+}
+
+/// The titles reached through the `DomainError` trait (what the app layer
+/// calls) could be constants.
+#[test]
+fn connection_errors_carry_their_seed_titles_through_the_trait() {
+    let not_allowed = ConnectionNotAllowed {
+        source_type: ResourceType::Application,
+        target_type: ResourceType::Database,
+    };
+    assert_eq!(DomainError::title(&not_allowed), "Connection not allowed");
+    let transition = InvalidStatusTransition {
+        from: ConnectionStatus::Connected,
+        to: ConnectionStatus::Pending,
+    };
+    for (err, title) in [
+        (
+            ResourceConnectionError::NotAllowed(not_allowed),
+            "Connection not allowed",
+        ),
+        (
+            ResourceConnectionError::InvalidTransition(transition),
+            "Invalid status transition",
+        ),
+        (ResourceConnectionError::SelfConnection, "Bad Request"),
+    ] {
+        assert_eq!(DomainError::title(&err), title, "{err}");
+    }
+}
+
+/// `AllowedConnections::is_empty` could return `true`.
+#[test]
+fn a_policy_with_rules_is_not_empty() {
+    let none = AllowedConnections::new([]);
+    assert!(none.is_empty());
+    let one = AllowedConnections::new([(ResourceType::Application, ResourceType::Instance)]);
+    assert!(!one.is_empty());
+    assert_eq!(one.len(), 1);
 }
