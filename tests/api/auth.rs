@@ -256,6 +256,21 @@ async fn every_bad_token_is_401(app: &TestApp) {
             "Invalid token",
         ),
         ("alg none", Some(alg_none), "Invalid token"),
+        (
+            "crit extension",
+            Some(
+                jsonwebtoken::encode(
+                    &jsonwebtoken::Header {
+                        crit: Some(vec!["exp".into()]),
+                        ..jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256)
+                    },
+                    &claims(&|_| {}),
+                    &jsonwebtoken::EncodingKey::from_secret(secret),
+                )
+                .unwrap(),
+            ),
+            "Token header lists critical extensions this service does not understand",
+        ),
         ("tampered", Some(format!("{good}x")), "Invalid token"),
     ];
     for (what, token, message) in cases {

@@ -68,7 +68,8 @@ impl InviteService {
     /// Invites `email` with `role` (never above the inviter's own role).
     ///
     /// # Errors
-    /// 400 bad email or role; 403; 409 a pending invite for the email exists.
+    /// 400 bad email or role; 403; 409 a pending invite for the email exists,
+    /// or the email belongs to a user who is already a member.
     pub async fn create(
         &self,
         access: &ProjectAccess,
@@ -76,7 +77,7 @@ impl InviteService {
         role: &str,
     ) -> Result<CreatedInvite, AppError> {
         let email = Email::parse(email).map_err(|e| AppError::invalid_field("email", e))?;
-        let role = Role::parse(role).map_err(|e| AppError::invalid_field("role", e))?;
+        let role = Role::parse_assignable(role).map_err(|e| AppError::invalid_field("role", e))?;
         can_invite(access.role, role)?;
         let mut raw = [0u8; 32];
         rand::fill(&mut raw);
@@ -99,6 +100,9 @@ impl InviteService {
             .map_err(|e| match e {
                 StoreError::Conflict(Constraint::InvitePendingEmail) => {
                     AppError::conflict("A pending invite for this email already exists")
+                }
+                StoreError::Conflict(Constraint::ProjectMember) => {
+                    AppError::conflict("The user is already a member of this project")
                 }
                 other => other.into(),
             })?;

@@ -67,7 +67,7 @@ impl MemberService {
         user_id: Uuid,
         role: &str,
     ) -> Result<MemberView, AppError> {
-        let role = Role::parse(role).map_err(|e| AppError::invalid_field("role", e))?;
+        let role = Role::parse_assignable(role).map_err(|e| AppError::invalid_field("role", e))?;
         can_assign_role(access.role, None, role)?;
         if self.users.find_user_by_id(user_id).await?.is_none() {
             return Err(AppError::not_found("User not found"));
@@ -98,7 +98,7 @@ impl MemberService {
         member_id: Uuid,
         role: &str,
     ) -> Result<MemberView, AppError> {
-        let role = Role::parse(role).map_err(|e| AppError::invalid_field("role", e))?;
+        let role = Role::parse_assignable(role).map_err(|e| AppError::invalid_field("role", e))?;
         let target = self.find(access, member_id).await?;
         can_assign_role(access.role, Some(target.role), role)?;
         self.members

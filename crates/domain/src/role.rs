@@ -25,6 +25,29 @@ string_enum! {
 }
 
 impl Role {
+    /// The roles a member can be given directly (adding a member, changing a
+    /// role, inviting): all but [`Role::Owner`], which only moves by a
+    /// transfer (seed 004).
+    pub const ASSIGNABLE: &'static [Self] = &[Self::Admin, Self::Member, Self::Viewer];
+
+    /// Parses a role from a request that grants it. Unknown values are
+    /// refused with a message listing exactly [`Role::ASSIGNABLE`]; `owner`
+    /// itself parses, so that [`can_assign_role`] and [`can_invite`] refuse
+    /// it with the reason ([`MembershipError::CannotGrantOwner`]).
+    ///
+    /// # Errors
+    /// [`ValueError::UnknownVariant`](crate::ValueError::UnknownVariant)
+    /// for anything but `owner`, `admin`, `member` or `viewer`.
+    pub fn parse_assignable(s: &str) -> Result<Self, crate::error::ValueError> {
+        Self::parse(s).map_err(|_| {
+            crate::error::ValueError::unknown_variant(
+                "role",
+                s,
+                Self::ASSIGNABLE.iter().map(|r| r.as_str()),
+            )
+        })
+    }
+
     /// Owner 3, admin 2, member 1, viewer 0.
     #[must_use]
     pub const fn rank(self) -> u8 {
@@ -413,6 +436,23 @@ mod tests {
         assert_eq!(serde_json::to_string(&Admin).unwrap(), "\"admin\"");
         assert_eq!(serde_json::from_str::<Role>("\"member\"").unwrap(), Member);
         assert!(serde_json::from_str::<Role>("\"god\"").is_err());
+    }
+
+    #[test]
+    fn a_granted_role_is_refused_listing_only_grantable_roles() {
+        for role in Role::ALL {
+            assert_eq!(Role::parse_assignable(role.as_str()).unwrap(), *role);
+        }
+        assert_eq!(Role::ASSIGNABLE, [Admin, Member, Viewer]);
+        assert_eq!(
+            Role::parse_assignable("boss").unwrap_err().to_string(),
+            "'boss' is not a valid role; expected one of: admin, member, viewer"
+        );
+        // `owner` parses so that the membership rules name the reason.
+        assert_eq!(
+            can_invite(Owner, Role::parse_assignable("owner").unwrap()),
+            Err(MembershipError::CannotGrantOwner)
+        );
     }
 
     /// The whole matrix, written out: (action, viewer, member, admin, owner).

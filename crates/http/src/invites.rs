@@ -164,7 +164,7 @@ pub(crate) async fn list(
         (status = 400, description = "Bad email or role, or role owner", body = ErrorBody),
         (status = 403, description = "Project access denied, role too low, or role above the inviter's", body = ErrorBody),
         (status = 404, description = "Project not found", body = ErrorBody),
-        (status = 409, description = "A pending invite for this email exists", body = ErrorBody),
+        (status = 409, description = "A pending invite for this email exists, or its user is already a member", body = ErrorBody),
     ))]
 #[post("/api/v1/projects/{id}/invites")]
 pub(crate) async fn create(

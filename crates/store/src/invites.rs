@@ -15,7 +15,7 @@ use crate::db::{transaction, with_conn};
 use crate::errors::{DbResult, corrupt};
 use crate::members::MemberRow;
 use crate::projects::ProjectRow;
-use crate::schema::{invites, project_members, projects};
+use crate::schema::{invites, project_members, projects, users};
 use crate::types::{DbTime, DbUuid};
 use patchbay_app::Constraint;
 
@@ -100,6 +100,18 @@ impl InviteRepository for Database {
             )
             .execute(conn)
             .await?;
+            // Someone who is already a member cannot accept (the accept would
+            // always answer 409), so the invite is refused now.
+            let already_member: i64 = project_members::table
+                .inner_join(users::table.on(users::id.eq(project_members::user_id)))
+                .filter(project_members::project_id.eq(DbUuid(invite.project_id)))
+                .filter(users::email.eq(invite.email.as_str()))
+                .count()
+                .get_result(conn)
+                .await?;
+            if already_member > 0 {
+                return Err(StoreError::Conflict(Constraint::ProjectMember).into());
+            }
             let inserted: InviteRow = diesel::insert_into(invites::table)
                 .values(&row)
                 .returning(InviteRow::as_returning())
@@ -358,12 +370,13 @@ mod tests {
         let alice = user(&db, "alice").await;
         let bob = user(&db, "bob").await;
         let (p, _) = project(&db, "team", alice.id).await;
-        db.add_member(member(p.id, bob.id, Role::Viewer))
-            .await
-            .unwrap();
         let t0 = now();
         let inv = invite(p.id, &bob.email, alice.id, t0);
         db.create_invite(inv.clone(), "hash".into(), t0)
+            .await
+            .unwrap();
+        // Bob joined another way after the invite was sent.
+        db.add_member(member(p.id, bob.id, Role::Viewer))
             .await
             .unwrap();
         assert_eq!(
@@ -379,7 +392,32 @@ mod tests {
         );
     }
 
+    async fn inviting_an_existing_member_is_a_conflict(backend: Backend) {
+        let (_dir, db) = fresh_db(backend).await;
+        let alice = user(&db, "alice").await;
+        let bob = user(&db, "bob").await;
+        let (p, _) = project(&db, "team", alice.id).await;
+        let (other, _) = project(&db, "other", alice.id).await;
+        db.add_member(member(p.id, bob.id, Role::Viewer))
+            .await
+            .unwrap();
+        let t0 = now();
+        for email in [&alice.email, &bob.email] {
+            assert_eq!(
+                db.create_invite(invite(p.id, email, alice.id, t0), "h".into(), t0)
+                    .await,
+                Err(StoreError::Conflict(Constraint::ProjectMember))
+            );
+        }
+        assert!(db.list_pending_invites(p.id, t0).await.unwrap().is_empty());
+        // Membership elsewhere is no obstacle.
+        db.create_invite(invite(other.id, &bob.email, alice.id, t0), "h".into(), t0)
+            .await
+            .unwrap();
+    }
+
     on_both_backends!(
+        inviting_an_existing_member_is_a_conflict,
         pending_invites_are_unique_per_email_until_they_expire,
         an_invite_is_accepted_once,
         accepting_as_an_existing_member_rolls_back,

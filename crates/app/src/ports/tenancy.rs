@@ -161,7 +161,9 @@ pub trait InviteRepository: Send + Sync {
     /// and email are deleted first in the same transaction.
     ///
     /// # Errors
-    /// `Conflict(Constraint::InvitePendingEmail)` when a pending invite for the email exists.
+    /// `Conflict(Constraint::InvitePendingEmail)` when a pending invite for the email exists;
+    /// `Conflict(Constraint::ProjectMember)` when a user with that email is
+    /// already a member of the project (checked in the same transaction).
     async fn create_invite(
         &self,
         invite: Invite,

@@ -122,10 +122,18 @@ impl TokenService {
     /// # Errors
     /// 401 for anything wrong with the token: malformed, bad signature,
     /// another algorithm (including `none`), expired, not yet valid, foreign
-    /// issuer or audience, missing claims, or a subject that is not a UUID.
+    /// issuer or audience, missing claims, a subject that is not a UUID, or a
+    /// header with a `crit` parameter (RFC 7515 §4.1.11).
     pub fn verify(&self, token: &str) -> Result<Uuid, AppError> {
         let data = decode::<Claims>(token, &self.decoding, &self.validation)
             .map_err(|e| AppError::unauthorized(describe(e.kind())))?;
+        // RFC 7515 §4.1.11: a recipient must reject a JWS whose `crit` lists
+        // extensions it does not understand; patchbay understands none.
+        if data.header.crit.is_some() {
+            return Err(AppError::unauthorized(
+                "Token header lists critical extensions this service does not understand",
+            ));
+        }
         if data.claims.iat > data.claims.exp {
             return Err(AppError::unauthorized("Invalid token"));
         }
@@ -207,6 +215,31 @@ mod tests {
             b64.encode(body.to_string())
         );
         assert!(svc.verify(&none).is_err());
+    }
+
+    #[test]
+    fn tokens_with_critical_extensions_are_refused() {
+        let svc = service(SECRET);
+        let now = Utc::now().timestamp();
+        let claims = Claims {
+            sub: Uuid::now_v7().to_string(),
+            iat: now,
+            nbf: now,
+            exp: now + 60,
+            iss: "patchbay".into(),
+            aud: "patchbay-api".into(),
+        };
+        for crit in [vec!["b64".to_owned()], vec![]] {
+            let header = Header {
+                crit: Some(crit),
+                ..Header::new(Algorithm::HS256)
+            };
+            let token = encode(&header, &claims, &EncodingKey::from_secret(SECRET)).unwrap();
+            assert_eq!(
+                svc.verify(&token).unwrap_err().message,
+                "Token header lists critical extensions this service does not understand"
+            );
+        }
     }
 
     #[test]
