@@ -14,7 +14,7 @@ use patchbay_domain::{Action, Environment, Project, ProjectName, Role, Slug, Use
 use uuid::Uuid;
 
 use crate::error::AppError;
-use crate::ports::{EnvironmentRepository, MemberRepository, ProjectRepository};
+use crate::ports::{AccessRepository, EnvironmentKey, ProjectKey, Scope};
 
 /// An authorised caller in a project.
 #[derive(Debug, Clone)]
@@ -33,12 +33,11 @@ pub struct EnvironmentAccess {
     pub role: Role,
 }
 
-/// Resolves and authorises project-scoped requests.
+/// Resolves and authorises project-scoped requests: one store round trip
+/// ([`AccessRepository::find_scope`]) per request.
 #[derive(Clone)]
 pub struct AccessService {
-    projects: Arc<dyn ProjectRepository>,
-    members: Arc<dyn MemberRepository>,
-    environments: Arc<dyn EnvironmentRepository>,
+    scopes: Arc<dyn AccessRepository>,
 }
 
 impl std::fmt::Debug for AccessService {
@@ -55,113 +54,118 @@ fn environment_not_found() -> AppError {
     AppError::not_found("Environment not found")
 }
 
+/// The answer for a token whose user no longer exists: the same 401 as any
+/// other invalid token ([`crate::auth::AuthService::authenticate`]).
+fn user_gone() -> AppError {
+    AppError::unauthorized("Invalid token")
+}
+
+/// No UUID v7 (what patchbay generates) is nil: a key that finds nothing.
+const NO_PROJECT: ProjectKey<'static> = ProjectKey::Id(Uuid::nil());
+
 impl AccessService {
     #[must_use]
-    pub fn new(
-        projects: Arc<dyn ProjectRepository>,
-        members: Arc<dyn MemberRepository>,
-        environments: Arc<dyn EnvironmentRepository>,
-    ) -> Self {
-        Self {
-            projects,
-            members,
-            environments,
-        }
+    pub fn new(scopes: Arc<dyn AccessRepository>) -> Self {
+        Self { scopes }
     }
 
-    async fn authorise(
-        &self,
-        user: &User,
-        project: Option<Project>,
+    /// Applies the module's order to what the store found; `Ok` carries the
+    /// scope's parts, the environment still optional.
+    fn decide(
+        scope: Scope,
         action: Action,
-    ) -> Result<ProjectAccess, AppError> {
-        let project = project.ok_or_else(project_not_found)?;
-        let member = self
-            .members
-            .find_member(project.id, user.id)
-            .await?
+        wants_environment: bool,
+    ) -> Result<(User, Project, Role, Option<Environment>), AppError> {
+        let user = scope.user.ok_or_else(user_gone)?;
+        let project = scope.project.ok_or_else(project_not_found)?;
+        let role = scope
+            .role
             .ok_or_else(|| AppError::forbidden("Project access denied"))?;
-        member.role.require(action)?;
-        Ok(ProjectAccess {
-            user: user.clone(),
-            project,
-            role: member.role,
-        })
+        if wants_environment && scope.environment.is_none() {
+            return Err(environment_not_found());
+        }
+        role.require(action)?;
+        Ok((user, project, role, scope.environment))
     }
 
-    /// `/api/v1/projects/:id/...` routes.
+    /// `/api/v1/projects/:id/...` routes, for the token's user `caller`.
     ///
     /// # Errors
-    /// 404 / 403 as the module doc says.
+    /// 401 when the user no longer exists; 404 / 403 as the module doc says.
     pub async fn project(
         &self,
-        user: &User,
+        caller: Uuid,
         project_id: Uuid,
         action: Action,
     ) -> Result<ProjectAccess, AppError> {
-        let project = self.projects.find_project(project_id).await?;
-        self.authorise(user, project, action).await
+        let scope = self
+            .scopes
+            .find_scope(caller, ProjectKey::Id(project_id), None)
+            .await?;
+        let (user, project, role, _) = Self::decide(scope, action, false)?;
+        Ok(ProjectAccess {
+            user,
+            project,
+            role,
+        })
     }
 
     /// `/api/v1/projects/:id/environments/:envId/...` routes.
     ///
     /// # Errors
-    /// 404 / 403 as the module doc says.
+    /// 401 when the user no longer exists; 404 / 403 as the module doc says.
     pub async fn environment_by_id(
         &self,
-        user: &User,
+        caller: Uuid,
         project_id: Uuid,
         env_id: Uuid,
         action: Action,
     ) -> Result<EnvironmentAccess, AppError> {
-        let access = self.project(user, project_id, Action::ViewProject).await?;
-        let environment = self
-            .environments
-            .find_environment(project_id, env_id)
-            .await?
-            .ok_or_else(environment_not_found)?;
-        access.role.require(action)?;
-        Ok(EnvironmentAccess {
-            user: access.user,
-            project: access.project,
-            environment,
-            role: access.role,
-        })
+        let scope = self
+            .scopes
+            .find_scope(
+                caller,
+                ProjectKey::Id(project_id),
+                Some(EnvironmentKey::Id(env_id)),
+            )
+            .await?;
+        Self::environment_access(scope, action)
     }
 
     /// `/api/:projectSlug/:environmentSlug/...` routes.
     ///
     /// # Errors
-    /// 404 / 403 as the module doc says.
+    /// 401 when the user no longer exists; 404 / 403 as the module doc says.
     pub async fn environment_by_slug(
         &self,
-        user: &User,
+        caller: Uuid,
         project_slug: &str,
         environment_slug: &str,
         action: Action,
     ) -> Result<EnvironmentAccess, AppError> {
-        // A string that is not a slug names no project or environment: answer
-        // without asking the store (and never send it odd bytes such as NUL).
-        let project = match ProjectName::parse(project_slug) {
-            Ok(name) => self.projects.find_project_by_name(name.as_str()).await?,
-            Err(_) => None,
-        };
-        let access = self.authorise(user, project, Action::ViewProject).await?;
-        let environment = match Slug::parse(environment_slug) {
-            Ok(name) => {
-                self.environments
-                    .find_environment_by_name(access.project.id, name.as_str())
-                    .await?
-            }
-            Err(_) => None,
-        }
-        .ok_or_else(environment_not_found)?;
-        access.role.require(action)?;
+        // A string that is not a slug names no project or environment: never
+        // send it to the store (odd bytes such as NUL are refused there), but
+        // still look the user up, so a deleted user's token stays 401 first.
+        let project_name = ProjectName::parse(project_slug).ok();
+        let environment_name = Slug::parse(environment_slug).ok();
+        let project = project_name
+            .as_ref()
+            .map_or(NO_PROJECT, |name| ProjectKey::Name(name.as_str()));
+        let environment = environment_name
+            .as_ref()
+            .map(|name| EnvironmentKey::Name(name.as_str()));
+        let scope = self.scopes.find_scope(caller, project, environment).await?;
+        Self::environment_access(scope, action)
+    }
+
+    fn environment_access(scope: Scope, action: Action) -> Result<EnvironmentAccess, AppError> {
+        let (user, project, role, environment) = Self::decide(scope, action, true)?;
+        let environment = environment.ok_or_else(environment_not_found)?;
         Ok(EnvironmentAccess {
-            user: access.user,
-            project: access.project,
+            user,
+            project,
             environment,
-            role: access.role,
+            role,
         })
     }
 }
@@ -171,56 +175,83 @@ impl AccessService {
 mod tests {
     use super::*;
     use crate::AppErrorKind;
-    use crate::ports::{MockEnvironmentRepository, MockMemberRepository, MockProjectRepository};
     use crate::test_support::{environment, project, user};
-    use chrono::Utc;
-    use patchbay_domain::Member;
 
-    /// A store holding `projects`, the memberships `(project, user, role)`
-    /// and `environments`. Each lookup answers only for the ids it is given:
-    /// a use case that asks with the wrong project id finds nothing.
+    /// A store holding `users`, `projects`, the memberships `(project, user,
+    /// role)` and `environments`, answering [`AccessRepository::find_scope`]
+    /// as the real join does: each part only inside the one before it.
+    struct FakeScopes {
+        users: Vec<User>,
+        projects: Vec<Project>,
+        memberships: Vec<(Uuid, Uuid, Role)>,
+        environments: Vec<Environment>,
+    }
+
+    #[async_trait::async_trait]
+    impl AccessRepository for FakeScopes {
+        async fn find_scope<'a>(
+            &self,
+            user_id: Uuid,
+            project: ProjectKey<'a>,
+            environment: Option<EnvironmentKey<'a>>,
+        ) -> Result<Scope, crate::StoreError> {
+            let Some(user) = self.users.iter().find(|u| u.id == user_id).cloned() else {
+                return Ok(Scope {
+                    user: None,
+                    project: None,
+                    role: None,
+                    environment: None,
+                });
+            };
+            let project = self
+                .projects
+                .iter()
+                .find(|p| match project {
+                    ProjectKey::Id(id) => p.id == id,
+                    ProjectKey::Name(name) => p.name.as_str() == name,
+                })
+                .cloned();
+            let role = project.as_ref().and_then(|p| {
+                self.memberships
+                    .iter()
+                    .find(|(mp, mu, _)| *mp == p.id && *mu == user_id)
+                    .map(|m| m.2)
+            });
+            let environment = project.as_ref().and_then(|p| {
+                let key = environment?;
+                self.environments
+                    .iter()
+                    .find(|e| {
+                        e.project_id == p.id
+                            && match key {
+                                EnvironmentKey::Id(id) => e.id == id,
+                                EnvironmentKey::Name(name) => e.name.as_str() == name,
+                            }
+                    })
+                    .cloned()
+            });
+            Ok(Scope {
+                user: Some(user),
+                project,
+                role,
+                environment,
+            })
+        }
+    }
+
+    /// The users `users` and the store content the other arguments name.
     fn service(
+        users: &[&User],
         projects: Vec<Project>,
         memberships: Vec<(Uuid, Uuid, Role)>,
         environments: Vec<Environment>,
     ) -> AccessService {
-        let mut project_repo = MockProjectRepository::new();
-        let by_id = projects.clone();
-        project_repo
-            .expect_find_project()
-            .returning(move |id| Ok(by_id.iter().find(|p| p.id == id).cloned()));
-        project_repo
-            .expect_find_project_by_name()
-            .returning(move |name| Ok(projects.iter().find(|p| p.name.as_str() == name).cloned()));
-        let mut members = MockMemberRepository::new();
-        members.expect_find_member().returning(move |p, u| {
-            Ok(memberships
-                .iter()
-                .find(|(mp, mu, _)| *mp == p && *mu == u)
-                .map(|&(project_id, user_id, role)| Member {
-                    id: Uuid::now_v7(),
-                    project_id,
-                    user_id,
-                    role,
-                    created_at: Utc::now(),
-                }))
-        });
-        let mut envs = MockEnvironmentRepository::new();
-        let by_id = environments.clone();
-        envs.expect_find_environment().returning(move |p, e| {
-            Ok(by_id
-                .iter()
-                .find(|env| env.project_id == p && env.id == e)
-                .cloned())
-        });
-        envs.expect_find_environment_by_name()
-            .returning(move |p, name| {
-                Ok(environments
-                    .iter()
-                    .find(|env| env.project_id == p && env.name.as_str() == name)
-                    .cloned())
-            });
-        AccessService::new(Arc::new(project_repo), Arc::new(members), Arc::new(envs))
+        AccessService::new(Arc::new(FakeScopes {
+            users: users.iter().map(|u| (*u).clone()).collect(),
+            projects,
+            memberships,
+            environments,
+        }))
     }
 
     fn named(name: &str) -> Project {
@@ -234,9 +265,14 @@ mod tests {
     async fn missing_project_is_404_before_membership_is_looked_at() {
         let ada = user("ada");
         let p = project(Uuid::now_v7());
-        let svc = service(vec![p.clone()], vec![(p.id, ada.id, Role::Owner)], vec![]);
+        let svc = service(
+            &[&ada],
+            vec![p.clone()],
+            vec![(p.id, ada.id, Role::Owner)],
+            vec![],
+        );
         let err = svc
-            .project(&ada, Uuid::now_v7(), Action::ViewProject)
+            .project(ada.id, Uuid::now_v7(), Action::ViewProject)
             .await
             .unwrap_err();
         assert_eq!(err.kind, AppErrorKind::NotFound);
@@ -250,22 +286,26 @@ mod tests {
         let (p, q) = (named("p"), named("q"));
         // Ada is an owner, but of another project.
         let svc = service(
+            &[&ada, &grace],
             vec![p.clone(), q.clone()],
             vec![(q.id, ada.id, Role::Owner), (p.id, grace.id, Role::Owner)],
             vec![],
         );
         for err in [
-            svc.project(&ada, p.id, Action::ViewProject)
+            svc.project(ada.id, p.id, Action::ViewProject)
                 .await
                 .unwrap_err(),
-            svc.environment_by_slug(&ada, "p", "production", Action::ViewProject)
+            svc.environment_by_slug(ada.id, "p", "production", Action::ViewProject)
                 .await
                 .unwrap_err(),
         ] {
             assert_eq!(err.kind, AppErrorKind::Forbidden);
             assert_eq!(err.message, "Project access denied");
         }
-        let ok = svc.project(&ada, q.id, Action::ViewProject).await.unwrap();
+        let ok = svc
+            .project(ada.id, q.id, Action::ViewProject)
+            .await
+            .unwrap();
         assert_eq!(ok.project.id, q.id);
     }
 
@@ -273,15 +313,25 @@ mod tests {
     async fn roles_are_checked_against_the_domain_matrix() {
         let ada = user("ada");
         let p = project(Uuid::now_v7());
-        let viewer = service(vec![p.clone()], vec![(p.id, ada.id, Role::Viewer)], vec![]);
+        let viewer = service(
+            &[&ada],
+            vec![p.clone()],
+            vec![(p.id, ada.id, Role::Viewer)],
+            vec![],
+        );
         let err = viewer
-            .project(&ada, p.id, Action::UpdateProject)
+            .project(ada.id, p.id, Action::UpdateProject)
             .await
             .unwrap_err();
         assert_eq!(err.kind, AppErrorKind::Forbidden);
-        let admin = service(vec![p.clone()], vec![(p.id, ada.id, Role::Admin)], vec![]);
+        let admin = service(
+            &[&ada],
+            vec![p.clone()],
+            vec![(p.id, ada.id, Role::Admin)],
+            vec![],
+        );
         let ok = admin
-            .project(&ada, p.id, Action::UpdateProject)
+            .project(ada.id, p.id, Action::UpdateProject)
             .await
             .unwrap();
         assert_eq!(ok.role, Role::Admin);
@@ -294,30 +344,110 @@ mod tests {
         let (p, q) = (named("p"), named("q"));
         let (pe, qe) = (environment(p.id), environment(q.id));
         let svc = service(
+            &[&ada],
             vec![p.clone(), q.clone()],
             vec![(p.id, ada.id, Role::Owner), (q.id, ada.id, Role::Owner)],
             vec![pe.clone(), qe.clone()],
         );
         let err = svc
-            .environment_by_id(&ada, p.id, qe.id, Action::ViewProject)
+            .environment_by_id(ada.id, p.id, qe.id, Action::ViewProject)
             .await
             .unwrap_err();
         assert_eq!(err.kind, AppErrorKind::NotFound);
         assert_eq!(err.message, "Environment not found");
         let ok = svc
-            .environment_by_id(&ada, p.id, pe.id, Action::ViewProject)
+            .environment_by_id(ada.id, p.id, pe.id, Action::ViewProject)
             .await
             .unwrap();
         assert_eq!((ok.project.id, ok.environment.id), (p.id, pe.id));
         let ok = svc
-            .environment_by_slug(&ada, "q", "production", Action::ViewProject)
+            .environment_by_slug(ada.id, "q", "production", Action::ViewProject)
             .await
             .unwrap();
         assert_eq!((ok.project.id, ok.environment.id), (q.id, qe.id));
         let err = svc
-            .environment_by_slug(&ada, "q", "staging", Action::ViewProject)
+            .environment_by_slug(ada.id, "q", "staging", Action::ViewProject)
             .await
             .unwrap_err();
         assert_eq!(err.message, "Environment not found");
+    }
+
+    #[tokio::test]
+    async fn a_deleted_user_is_401_before_anything_else_is_decided() {
+        let ada = user("ada");
+        let p = named("p");
+        let pe = environment(p.id);
+        // Ada's token outlived her account; the project and membership remain.
+        let svc = service(
+            &[],
+            vec![p.clone()],
+            vec![(p.id, ada.id, Role::Owner)],
+            vec![pe.clone()],
+        );
+        for err in [
+            svc.project(ada.id, p.id, Action::ViewProject)
+                .await
+                .unwrap_err(),
+            svc.project(ada.id, Uuid::now_v7(), Action::ViewProject)
+                .await
+                .unwrap_err(),
+            svc.environment_by_id(ada.id, p.id, pe.id, Action::ViewProject)
+                .await
+                .unwrap_err(),
+            svc.environment_by_slug(ada.id, "p", "production", Action::ViewProject)
+                .await
+                .unwrap_err(),
+            // Not even a slug: the user is still checked first.
+            svc.environment_by_slug(ada.id, "P\0", "x y", Action::ViewProject)
+                .await
+                .unwrap_err(),
+        ] {
+            assert_eq!(err.kind, AppErrorKind::Unauthorized);
+            assert_eq!(err.message, "Invalid token");
+        }
+    }
+
+    #[tokio::test]
+    async fn strings_that_are_not_slugs_find_nothing() {
+        let ada = user("ada");
+        let p = named("p");
+        let svc = service(
+            &[&ada],
+            vec![p.clone()],
+            vec![(p.id, ada.id, Role::Owner)],
+            vec![environment(p.id)],
+        );
+        let err = svc
+            .environment_by_slug(ada.id, "P\0", "production", Action::ViewProject)
+            .await
+            .unwrap_err();
+        assert_eq!(err.message, "Project not found");
+        let err = svc
+            .environment_by_slug(ada.id, "p", "no such\0slug", Action::ViewProject)
+            .await
+            .unwrap_err();
+        assert_eq!(err.message, "Environment not found");
+    }
+
+    #[tokio::test]
+    async fn the_action_is_checked_after_the_environment_is_found() {
+        let ada = user("ada");
+        let p = named("p");
+        let svc = service(
+            &[&ada],
+            vec![p.clone()],
+            vec![(p.id, ada.id, Role::Viewer)],
+            vec![environment(p.id)],
+        );
+        let err = svc
+            .environment_by_slug(ada.id, "p", "staging", Action::WriteResources)
+            .await
+            .unwrap_err();
+        assert_eq!(err.message, "Environment not found");
+        let err = svc
+            .environment_by_slug(ada.id, "p", "production", Action::WriteResources)
+            .await
+            .unwrap_err();
+        assert_eq!(err.kind, AppErrorKind::Forbidden);
     }
 }

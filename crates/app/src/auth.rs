@@ -170,6 +170,17 @@ impl AuthService {
             .cloned()
     }
 
+    /// Checks a bearer token (signature, claims, algorithm) without touching
+    /// the store, and returns the user id it names. Project- and
+    /// environment-scoped requests look that user up together with their
+    /// scope ([`crate::access::AccessService`]), in one round trip.
+    ///
+    /// # Errors
+    /// 401 for any token problem ([`TokenService::verify`]).
+    pub fn verify_token(&self, token: &str) -> Result<Uuid, AppError> {
+        self.tokens.verify(token)
+    }
+
     /// Resolves a bearer token to its (still existing) user.
     ///
     /// # Errors

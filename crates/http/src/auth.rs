@@ -199,6 +199,49 @@ fn bearer(req: &HttpRequest) -> Result<String, AppError> {
     Ok(token.trim().to_owned())
 }
 
+/// The caller of a project- or environment-scoped route: the user id of a
+/// verified bearer token (signature, algorithm, claims; no store lookup).
+/// The user itself is read together with the request's scope, in the same
+/// query ([`patchbay_app::access::AccessService`]), which answers 401
+/// `Invalid token` when the user no longer exists. Header problems are 401
+/// here, as for [`AuthUser`].
+#[derive(Debug, Clone, Copy)]
+pub struct Caller {
+    /// The token's subject.
+    pub user_id: uuid::Uuid,
+}
+
+impl FromRequest for Caller {
+    type Error = ApiError;
+    type Future = std::future::Ready<Result<Self, Self::Error>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        std::future::ready(caller(req).map_err(ApiError))
+    }
+}
+
+fn caller(req: &HttpRequest) -> Result<Caller, AppError> {
+    let state = req
+        .app_data::<web::Data<AppState>>()
+        .ok_or_else(|| AppError::internal("application state is not configured"))?;
+    let token = bearer(req).inspect_err(|_| {
+        state
+            .metrics
+            .auth_failure(if req.headers().contains_key(header::AUTHORIZATION) {
+                "malformed_header"
+            } else {
+                "missing_token"
+            });
+    })?;
+    let user_id = state
+        .auth
+        .verify_token(&token)
+        .inspect_err(|_| state.metrics.auth_failure("invalid_token"))?;
+    // The access log line of this request names the caller.
+    tracing::Span::current().record("user_id", tracing::field::display(user_id));
+    Ok(Caller { user_id })
+}
+
 impl FromRequest for AuthUser {
     type Error = ApiError;
     type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;

@@ -23,7 +23,7 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use crate::AppState;
-use crate::auth::AuthUser;
+use crate::auth::{AuthUser, Caller};
 use crate::dto::{PageQuery, nullable, rfc3339};
 use crate::error::{ApiResult, ErrorBody};
 use crate::extract::ApiJson;
@@ -351,7 +351,7 @@ fn link_header(req: &HttpRequest, page: patchbay_domain::Page, total: i64) -> Op
 
 async fn scope(
     state: &AppState,
-    user: &AuthUser,
+    user: &Caller,
     path: &impl EnvScoped,
     action: Action,
 ) -> Result<EnvironmentAccess, AppError> {
@@ -397,7 +397,7 @@ pub(crate) async fn types(_user: AuthUser) -> HttpResponse {
 pub(crate) async fn list(
     req: HttpRequest,
     state: web::Data<AppState>,
-    user: AuthUser,
+    user: Caller,
     path: web::Path<EnvPath>,
     query: web::Query<PageQuery>,
 ) -> ApiResult<HttpResponse> {
@@ -432,7 +432,7 @@ pub(crate) async fn list(
 #[post("/api/{project_slug}/{environment_slug}/connections")]
 pub(crate) async fn create(
     state: web::Data<AppState>,
-    user: AuthUser,
+    user: Caller,
     path: web::Path<EnvPath>,
     body: ApiJson<CreateCredentialRequest>,
 ) -> ApiResult<HttpResponse> {
@@ -456,7 +456,7 @@ pub(crate) async fn create(
 #[post("/api/{project_slug}/{environment_slug}/connections/test")]
 pub(crate) async fn test_unsaved(
     state: web::Data<AppState>,
-    user: AuthUser,
+    user: Caller,
     path: web::Path<EnvPath>,
     body: ApiJson<CreateCredentialRequest>,
 ) -> ApiResult<HttpResponse> {
@@ -479,7 +479,7 @@ pub(crate) async fn test_unsaved(
 #[get("/api/{project_slug}/{environment_slug}/connections/{conn_id}")]
 pub(crate) async fn get_one(
     state: web::Data<AppState>,
-    user: AuthUser,
+    user: Caller,
     path: web::Path<CredentialPath>,
 ) -> ApiResult<HttpResponse> {
     let access = scope(&state, &user, &*path, Action::ViewCredentials).await?;
@@ -501,7 +501,7 @@ pub(crate) async fn get_one(
 #[put("/api/{project_slug}/{environment_slug}/connections/{conn_id}")]
 pub(crate) async fn replace(
     state: web::Data<AppState>,
-    user: AuthUser,
+    user: Caller,
     path: web::Path<CredentialPath>,
     body: ApiJson<ReplaceCredentialRequest>,
 ) -> ApiResult<HttpResponse> {
@@ -541,7 +541,7 @@ pub(crate) async fn replace(
 #[delete("/api/{project_slug}/{environment_slug}/connections/{conn_id}")]
 pub(crate) async fn delete_one(
     state: web::Data<AppState>,
-    user: AuthUser,
+    user: Caller,
     path: web::Path<CredentialPath>,
     query: web::Query<DeleteQuery>,
 ) -> ApiResult<HttpResponse> {
@@ -566,7 +566,7 @@ pub(crate) async fn delete_one(
 #[post("/api/{project_slug}/{environment_slug}/connections/{conn_id}/test")]
 pub(crate) async fn test(
     state: web::Data<AppState>,
-    user: AuthUser,
+    user: Caller,
     path: web::Path<CredentialPath>,
 ) -> ApiResult<HttpResponse> {
     let access = scope(&state, &user, &*path, Action::TestCredentials).await?;
@@ -587,7 +587,7 @@ pub(crate) async fn test(
 #[get("/api/{project_slug}/{environment_slug}/connections/{conn_id}/used-by")]
 pub(crate) async fn used_by(
     state: web::Data<AppState>,
-    user: AuthUser,
+    user: Caller,
     path: web::Path<CredentialPath>,
 ) -> ApiResult<HttpResponse> {
     let access = scope(&state, &user, &*path, Action::ViewCredentials).await?;

@@ -11,7 +11,7 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use crate::AppState;
-use crate::auth::AuthUser;
+use crate::auth::Caller;
 use crate::dto::{PageQuery, non_null, nullable, paged_slice, rfc3339};
 use crate::error::{ApiResult, ErrorBody};
 use crate::extract::ApiJson;
@@ -178,14 +178,14 @@ pub struct DeleteQuery {
 #[get("/api/v1/projects/{project_id}/environments")]
 pub(crate) async fn list(
     state: web::Data<AppState>,
-    user: AuthUser,
+    user: Caller,
     id: web::Path<Uuid>,
     query: web::Query<PageQuery>,
 ) -> ApiResult<HttpResponse> {
     let page = query.page()?;
     let access = state
         .access
-        .project(&user.0, *id, Action::ViewEnvironment)
+        .project(user.user_id, *id, Action::ViewEnvironment)
         .await?;
     let envs = state.environments.list(&access).await?;
     Ok(paged_slice(
@@ -208,13 +208,13 @@ pub(crate) async fn list(
 #[post("/api/v1/projects/{project_id}/environments")]
 pub(crate) async fn create(
     state: web::Data<AppState>,
-    user: AuthUser,
+    user: Caller,
     id: web::Path<Uuid>,
     body: ApiJson<CreateEnvironmentRequest>,
 ) -> ApiResult<HttpResponse> {
     let access = state
         .access
-        .project(&user.0, *id, Action::ManageEnvironments)
+        .project(user.user_id, *id, Action::ManageEnvironments)
         .await?;
     let b = body.0;
     let env = state
@@ -245,13 +245,13 @@ pub(crate) async fn create(
 #[get("/api/v1/projects/{project_id}/environments/{env_id}")]
 pub(crate) async fn get_one(
     state: web::Data<AppState>,
-    user: AuthUser,
+    user: Caller,
     path: web::Path<(Uuid, Uuid)>,
 ) -> ApiResult<HttpResponse> {
     let (project_id, env_id) = path.into_inner();
     let access = state
         .access
-        .environment_by_id(&user.0, project_id, env_id, Action::ViewEnvironment)
+        .environment_by_id(user.user_id, project_id, env_id, Action::ViewEnvironment)
         .await?;
     Ok(HttpResponse::Ok().json(EnvironmentDto::from(access.environment)))
 }
@@ -270,14 +270,14 @@ pub(crate) async fn get_one(
 #[put("/api/v1/projects/{project_id}/environments/{env_id}")]
 pub(crate) async fn update(
     state: web::Data<AppState>,
-    user: AuthUser,
+    user: Caller,
     path: web::Path<(Uuid, Uuid)>,
     body: ApiJson<UpdateEnvironmentRequest>,
 ) -> ApiResult<HttpResponse> {
     let (project_id, env_id) = path.into_inner();
     let access = state
         .access
-        .environment_by_id(&user.0, project_id, env_id, Action::ManageEnvironments)
+        .environment_by_id(user.user_id, project_id, env_id, Action::ManageEnvironments)
         .await?;
     let b = body.0;
     let env = state
@@ -311,14 +311,14 @@ pub(crate) async fn update(
 #[delete("/api/v1/projects/{project_id}/environments/{env_id}")]
 pub(crate) async fn delete_one(
     state: web::Data<AppState>,
-    user: AuthUser,
+    user: Caller,
     path: web::Path<(Uuid, Uuid)>,
     query: web::Query<DeleteQuery>,
 ) -> ApiResult<HttpResponse> {
     let (project_id, env_id) = path.into_inner();
     let access = state
         .access
-        .environment_by_id(&user.0, project_id, env_id, Action::ManageEnvironments)
+        .environment_by_id(user.user_id, project_id, env_id, Action::ManageEnvironments)
         .await?;
     state
         .environments
@@ -338,13 +338,13 @@ pub(crate) async fn delete_one(
 #[post("/api/v1/projects/{project_id}/environments/{env_id}/set-default")]
 pub(crate) async fn set_default(
     state: web::Data<AppState>,
-    user: AuthUser,
+    user: Caller,
     path: web::Path<(Uuid, Uuid)>,
 ) -> ApiResult<HttpResponse> {
     let (project_id, env_id) = path.into_inner();
     let access = state
         .access
-        .environment_by_id(&user.0, project_id, env_id, Action::ManageEnvironments)
+        .environment_by_id(user.user_id, project_id, env_id, Action::ManageEnvironments)
         .await?;
     let env = state.environments.set_default(&access).await?;
     Ok(HttpResponse::Ok().json(EnvironmentDto::from(env)))
@@ -366,14 +366,14 @@ pub(crate) async fn set_default(
 #[post("/api/v1/projects/{project_id}/environments/{env_id}/clone")]
 pub(crate) async fn clone_one(
     state: web::Data<AppState>,
-    user: AuthUser,
+    user: Caller,
     path: web::Path<(Uuid, Uuid)>,
     body: ApiJson<CloneEnvironmentRequest>,
 ) -> ApiResult<HttpResponse> {
     let (project_id, env_id) = path.into_inner();
     let access = state
         .access
-        .environment_by_id(&user.0, project_id, env_id, Action::CloneEnvironment)
+        .environment_by_id(user.user_id, project_id, env_id, Action::CloneEnvironment)
         .await?;
     let b = body.0;
     let report = state

@@ -10,7 +10,7 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::AppState;
-use crate::auth::AuthUser;
+use crate::auth::{AuthUser, Caller};
 use crate::dto::{PageQuery, paged_slice, rfc3339};
 use crate::error::{ApiResult, ErrorBody};
 use crate::extract::ApiJson;
@@ -138,14 +138,14 @@ pub struct CreateInviteRequest {
 #[get("/api/v1/projects/{id}/invites")]
 pub(crate) async fn list(
     state: web::Data<AppState>,
-    user: AuthUser,
+    user: Caller,
     id: web::Path<Uuid>,
     query: web::Query<PageQuery>,
 ) -> ApiResult<HttpResponse> {
     let page = query.page()?;
     let access = state
         .access
-        .project(&user.0, *id, Action::ViewInvites)
+        .project(user.user_id, *id, Action::ViewInvites)
         .await?;
     let invites = state.invites.list(&access).await?;
     Ok(paged_slice(
@@ -169,13 +169,13 @@ pub(crate) async fn list(
 #[post("/api/v1/projects/{id}/invites")]
 pub(crate) async fn create(
     state: web::Data<AppState>,
-    user: AuthUser,
+    user: Caller,
     id: web::Path<Uuid>,
     body: ApiJson<CreateInviteRequest>,
 ) -> ApiResult<HttpResponse> {
     let access = state
         .access
-        .project(&user.0, *id, Action::ManageInvites)
+        .project(user.user_id, *id, Action::ManageInvites)
         .await?;
     let created = state
         .invites
@@ -198,13 +198,13 @@ pub(crate) async fn create(
 #[delete("/api/v1/projects/{id}/invites/{invite_id}")]
 pub(crate) async fn cancel(
     state: web::Data<AppState>,
-    user: AuthUser,
+    user: Caller,
     path: web::Path<(Uuid, Uuid)>,
 ) -> ApiResult<HttpResponse> {
     let (id, invite_id) = path.into_inner();
     let access = state
         .access
-        .project(&user.0, id, Action::ManageInvites)
+        .project(user.user_id, id, Action::ManageInvites)
         .await?;
     state.invites.cancel(&access, invite_id).await?;
     Ok(HttpResponse::NoContent().finish())

@@ -10,7 +10,7 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::AppState;
-use crate::auth::AuthUser;
+use crate::auth::Caller;
 use crate::dto::{PageQuery, paged_slice};
 use crate::error::{ApiResult, ErrorBody};
 use crate::extract::ApiJson;
@@ -93,14 +93,14 @@ pub struct TransferRequest {
 #[get("/api/v1/projects/{id}/members")]
 pub(crate) async fn list(
     state: web::Data<AppState>,
-    user: AuthUser,
+    user: Caller,
     id: web::Path<Uuid>,
     query: web::Query<PageQuery>,
 ) -> ApiResult<HttpResponse> {
     let page = query.page()?;
     let access = state
         .access
-        .project(&user.0, *id, Action::ListMembers)
+        .project(user.user_id, *id, Action::ListMembers)
         .await?;
     let members = state.members.list(&access).await?;
     Ok(paged_slice(
@@ -124,13 +124,13 @@ pub(crate) async fn list(
 #[post("/api/v1/projects/{id}/members")]
 pub(crate) async fn add(
     state: web::Data<AppState>,
-    user: AuthUser,
+    user: Caller,
     id: web::Path<Uuid>,
     body: ApiJson<AddMemberRequest>,
 ) -> ApiResult<HttpResponse> {
     let access = state
         .access
-        .project(&user.0, *id, Action::ViewProject)
+        .project(user.user_id, *id, Action::ViewProject)
         .await?;
     let member = state
         .members
@@ -153,14 +153,14 @@ pub(crate) async fn add(
 #[put("/api/v1/projects/{id}/members/{member_id}")]
 pub(crate) async fn update_role(
     state: web::Data<AppState>,
-    user: AuthUser,
+    user: Caller,
     path: web::Path<(Uuid, Uuid)>,
     body: ApiJson<UpdateMemberRequest>,
 ) -> ApiResult<HttpResponse> {
     let (id, member_id) = path.into_inner();
     let access = state
         .access
-        .project(&user.0, id, Action::ViewProject)
+        .project(user.user_id, id, Action::ViewProject)
         .await?;
     let member = state
         .members
@@ -182,13 +182,13 @@ pub(crate) async fn update_role(
 #[delete("/api/v1/projects/{id}/members/{member_id}")]
 pub(crate) async fn remove(
     state: web::Data<AppState>,
-    user: AuthUser,
+    user: Caller,
     path: web::Path<(Uuid, Uuid)>,
 ) -> ApiResult<HttpResponse> {
     let (id, member_id) = path.into_inner();
     let access = state
         .access
-        .project(&user.0, id, Action::ViewProject)
+        .project(user.user_id, id, Action::ViewProject)
         .await?;
     state.members.remove(&access, member_id).await?;
     Ok(HttpResponse::NoContent().finish())
@@ -208,13 +208,13 @@ pub(crate) async fn remove(
 #[post("/api/v1/projects/{id}/transfer")]
 pub(crate) async fn transfer(
     state: web::Data<AppState>,
-    user: AuthUser,
+    user: Caller,
     id: web::Path<Uuid>,
     body: ApiJson<TransferRequest>,
 ) -> ApiResult<HttpResponse> {
     let access = state
         .access
-        .project(&user.0, *id, Action::TransferOwnership)
+        .project(user.user_id, *id, Action::TransferOwnership)
         .await?;
     let project = state.members.transfer(&access, body.0.new_owner_id).await?;
     Ok(HttpResponse::Ok().json(ProjectDto::from(ProjectWithRole {

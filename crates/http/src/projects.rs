@@ -15,7 +15,7 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::AppState;
-use crate::auth::AuthUser;
+use crate::auth::{AuthUser, Caller};
 use crate::dto::{PageQuery, non_null, nullable, paged_array, rfc3339};
 use crate::error::{ApiResult, ErrorBody};
 use crate::extract::ApiJson;
@@ -194,12 +194,12 @@ pub(crate) async fn create(
 #[get("/api/v1/projects/{id}")]
 pub(crate) async fn get_one(
     state: web::Data<AppState>,
-    user: AuthUser,
+    user: Caller,
     id: web::Path<Uuid>,
 ) -> ApiResult<HttpResponse> {
     let access = state
         .access
-        .project(&user.0, *id, Action::ViewProject)
+        .project(user.user_id, *id, Action::ViewProject)
         .await?;
     Ok(HttpResponse::Ok().json(ProjectDto::from(ProjectWithRole {
         project: access.project,
@@ -221,13 +221,13 @@ pub(crate) async fn get_one(
 #[put("/api/v1/projects/{id}")]
 pub(crate) async fn update(
     state: web::Data<AppState>,
-    user: AuthUser,
+    user: Caller,
     id: web::Path<Uuid>,
     body: ApiJson<UpdateProjectRequest>,
 ) -> ApiResult<HttpResponse> {
     let access = state
         .access
-        .project(&user.0, *id, Action::UpdateProject)
+        .project(user.user_id, *id, Action::UpdateProject)
         .await?;
     let b = body.0;
     let updated = state
@@ -259,12 +259,12 @@ pub(crate) async fn update(
 #[delete("/api/v1/projects/{id}")]
 pub(crate) async fn delete_one(
     state: web::Data<AppState>,
-    user: AuthUser,
+    user: Caller,
     id: web::Path<Uuid>,
 ) -> ApiResult<HttpResponse> {
     let access = state
         .access
-        .project(&user.0, *id, Action::DeleteProject)
+        .project(user.user_id, *id, Action::DeleteProject)
         .await?;
     state.projects.delete(access).await?;
     Ok(HttpResponse::NoContent().finish())
@@ -295,14 +295,14 @@ pub struct IconUpload {
 #[post("/api/v1/projects/{id}/icon")]
 pub(crate) async fn upload_icon(
     state: web::Data<AppState>,
-    user: AuthUser,
+    user: Caller,
     id: web::Path<Uuid>,
     req: HttpRequest,
     payload: web::Payload,
 ) -> ApiResult<HttpResponse> {
     let access = state
         .access
-        .project(&user.0, *id, Action::UploadIcon)
+        .project(user.user_id, *id, Action::UploadIcon)
         .await?;
     let too_large = || {
         AppError::new(
@@ -381,12 +381,12 @@ pub(crate) async fn upload_icon(
 #[delete("/api/v1/projects/{id}/icon")]
 pub(crate) async fn delete_icon(
     state: web::Data<AppState>,
-    user: AuthUser,
+    user: Caller,
     id: web::Path<Uuid>,
 ) -> ApiResult<HttpResponse> {
     let access = state
         .access
-        .project(&user.0, *id, Action::DeleteIcon)
+        .project(user.user_id, *id, Action::DeleteIcon)
         .await?;
     let updated = state.projects.delete_icon(access).await?;
     Ok(HttpResponse::Ok().json(ProjectDto::from(updated)))

@@ -11,7 +11,7 @@ use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 
 use crate::AppState;
-use crate::auth::AuthUser;
+use crate::auth::Caller;
 use crate::canvas_dto::{ConnectionDto, Envelope, ListEnvelope, MessageOnly};
 use crate::dto::{non_null, nullable};
 use crate::error::{ApiResult, ErrorBody};
@@ -110,7 +110,7 @@ pub struct ConnectionListQuery {
 #[post("/api/{project_slug}/{environment_slug}/resource-connections")]
 pub(crate) async fn create(
     state: web::Data<AppState>,
-    user: AuthUser,
+    user: Caller,
     path: web::Path<EnvPath>,
     body: ApiJson<CreateConnectionRequest>,
 ) -> ApiResult<HttpResponse> {
@@ -149,7 +149,7 @@ pub(crate) async fn create(
 #[get("/api/{project_slug}/{environment_slug}/resource-connections")]
 pub(crate) async fn list(
     state: web::Data<AppState>,
-    user: AuthUser,
+    user: Caller,
     path: web::Path<EnvPath>,
     query: web::Query<ConnectionListQuery>,
 ) -> ApiResult<HttpResponse> {
@@ -195,7 +195,7 @@ pub(crate) async fn list(
 #[get("/api/{project_slug}/{environment_slug}/resource-connections/{connection_id}")]
 pub(crate) async fn get_one(
     state: web::Data<AppState>,
-    user: AuthUser,
+    user: Caller,
     path: web::Path<ConnectionPath>,
 ) -> ApiResult<HttpResponse> {
     let id = connection_id(&path.connection_id)?;
@@ -225,7 +225,7 @@ pub(crate) async fn get_one(
 #[patch("/api/{project_slug}/{environment_slug}/resource-connections/{connection_id}")]
 pub(crate) async fn update(
     state: web::Data<AppState>,
-    user: AuthUser,
+    user: Caller,
     path: web::Path<ConnectionPath>,
     body: ApiJson<UpdateConnectionRequest>,
 ) -> ApiResult<HttpResponse> {
@@ -266,7 +266,7 @@ pub(crate) async fn update(
 #[delete("/api/{project_slug}/{environment_slug}/resource-connections/{connection_id}")]
 pub(crate) async fn delete_one(
     state: web::Data<AppState>,
-    user: AuthUser,
+    user: Caller,
     path: web::Path<ConnectionPath>,
 ) -> ApiResult<HttpResponse> {
     let id = connection_id(&path.connection_id)?;

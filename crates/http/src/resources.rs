@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::AppState;
-use crate::auth::AuthUser;
+use crate::auth::Caller;
 use crate::canvas_dto::{ConnectionDto, Envelope, ListEnvelope, ResourceDto};
 use crate::dto::{non_null, nullable};
 use crate::error::{ApiResult, ErrorBody};
@@ -37,13 +37,13 @@ pub(crate) trait EnvScoped {
     async fn authorize(
         &self,
         state: &AppState,
-        user: &AuthUser,
+        user: &Caller,
         action: Action,
     ) -> Result<EnvironmentAccess, AppError> {
         let (project, environment) = self.slugs();
         state
             .access
-            .environment_by_slug(&user.0, project, environment, action)
+            .environment_by_slug(user.user_id, project, environment, action)
             .await
     }
 }
@@ -186,7 +186,7 @@ pub(crate) fn update_input(b: UpdateResourceRequest) -> Result<UpdateResourceInp
 #[get("/api/{project_slug}/{environment_slug}/resources")]
 pub(crate) async fn list(
     state: web::Data<AppState>,
-    user: AuthUser,
+    user: Caller,
     path: web::Path<EnvPath>,
     query: web::Query<ResourceListQuery>,
 ) -> ApiResult<HttpResponse> {
@@ -222,7 +222,7 @@ pub(crate) async fn list(
 #[post("/api/{project_slug}/{environment_slug}/resources")]
 pub(crate) async fn create(
     state: web::Data<AppState>,
-    user: AuthUser,
+    user: Caller,
     path: web::Path<EnvPath>,
     body: ApiJson<CreateResourceRequest>,
 ) -> ApiResult<HttpResponse> {
@@ -263,7 +263,7 @@ pub(crate) async fn create(
 #[get("/api/{project_slug}/{environment_slug}/resources/{id}")]
 pub(crate) async fn get_one(
     state: web::Data<AppState>,
-    user: AuthUser,
+    user: Caller,
     path: web::Path<ResourcePath>,
 ) -> ApiResult<HttpResponse> {
     let id = resource_id(&path.id)?;
@@ -290,7 +290,7 @@ pub(crate) async fn get_one(
 #[patch("/api/{project_slug}/{environment_slug}/resources/{id}")]
 pub(crate) async fn update(
     state: web::Data<AppState>,
-    user: AuthUser,
+    user: Caller,
     path: web::Path<ResourcePath>,
     body: ApiJson<UpdateResourceRequest>,
 ) -> ApiResult<HttpResponse> {
@@ -333,7 +333,7 @@ pub struct DeletedResource {
 #[delete("/api/{project_slug}/{environment_slug}/resources/{id}")]
 pub(crate) async fn delete_one(
     state: web::Data<AppState>,
-    user: AuthUser,
+    user: Caller,
     path: web::Path<ResourcePath>,
 ) -> ApiResult<HttpResponse> {
     let id = resource_id(&path.id)?;
@@ -364,7 +364,7 @@ pub(crate) async fn delete_one(
 #[post("/api/{project_slug}/{environment_slug}/resources/{id}/restore")]
 pub(crate) async fn restore(
     state: web::Data<AppState>,
-    user: AuthUser,
+    user: Caller,
     path: web::Path<ResourcePath>,
 ) -> ApiResult<HttpResponse> {
     let id = resource_id(&path.id)?;
@@ -425,7 +425,7 @@ pub struct ResourceConnectionsResponse {
 #[get("/api/{project_slug}/{environment_slug}/resources/{resource_type}/{resource_id}/connections")]
 pub(crate) async fn connections_of(
     state: web::Data<AppState>,
-    user: AuthUser,
+    user: Caller,
     path: web::Path<ResourceConnectionsPath>,
 ) -> ApiResult<HttpResponse> {
     let access = path
@@ -474,7 +474,7 @@ pub struct GraphDto {
 #[get("/api/{project_slug}/{environment_slug}/graph")]
 pub(crate) async fn graph(
     state: web::Data<AppState>,
-    user: AuthUser,
+    user: Caller,
     path: web::Path<EnvPath>,
 ) -> ApiResult<HttpResponse> {
     let access = path.authorize(&state, &user, Action::ViewResources).await?;

@@ -14,7 +14,7 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use crate::AppState;
-use crate::auth::AuthUser;
+use crate::auth::Caller;
 use crate::canvas_dto::{Envelope, PositionDto};
 use crate::dto::{non_null, nullable, rfc3339};
 use crate::error::{ApiResult, ErrorBody};
@@ -187,7 +187,7 @@ async fn find_subdomain(
 #[post("/api/{project_slug}/{environment_slug}/subdomains")]
 pub(crate) async fn create(
     state: web::Data<AppState>,
-    user: AuthUser,
+    user: Caller,
     path: web::Path<EnvPath>,
     body: ApiJson<CreateSubdomainRequest>,
 ) -> ApiResult<HttpResponse> {
@@ -254,7 +254,7 @@ pub(crate) async fn create(
 #[get("/api/{project_slug}/{environment_slug}/subdomains")]
 pub(crate) async fn list(
     state: web::Data<AppState>,
-    user: AuthUser,
+    user: Caller,
     path: web::Path<EnvPath>,
     query: web::Query<SubdomainListQuery>,
 ) -> ApiResult<HttpResponse> {
@@ -288,7 +288,7 @@ pub(crate) async fn list(
 #[get("/api/{project_slug}/{environment_slug}/subdomains/{id}")]
 pub(crate) async fn get_one(
     state: web::Data<AppState>,
-    user: AuthUser,
+    user: Caller,
     path: web::Path<ResourcePath>,
 ) -> ApiResult<HttpResponse> {
     let id = subdomain_id(&path.id)?;
@@ -313,7 +313,7 @@ pub(crate) async fn get_one(
 #[patch("/api/{project_slug}/{environment_slug}/subdomains/{id}")]
 pub(crate) async fn update(
     state: web::Data<AppState>,
-    user: AuthUser,
+    user: Caller,
     path: web::Path<ResourcePath>,
     body: ApiJson<UpdateSubdomainRequest>,
 ) -> ApiResult<HttpResponse> {

@@ -145,7 +145,7 @@ impl Application {
         let ids_for_credentials = ids.clone();
         let state = AppState {
             auth,
-            access: AccessService::new(store.clone(), store.clone(), store.clone()),
+            access: AccessService::new(store.clone()),
             projects: ProjectService::new(store.clone(), files, clock.clone(), ids.clone()),
             members: MemberService::new(store.clone(), store.clone(), clock.clone(), ids.clone()),
             invites: InviteService::new(

@@ -3,6 +3,7 @@
 //! only here, in branches labelled `// backend: postgres` / `// backend: sqlite`.
 //! This crate must not know about HTTP.
 
+mod access;
 mod allowed_connections;
 mod credential_connections;
 mod db;

@@ -17,7 +17,7 @@ use crate::types::{DbTime, DbUuid};
 #[derive(Debug, Queryable, Selectable)]
 #[diesel(table_name = users)]
 #[diesel(check_for_backend(diesel::pg::Pg, diesel::sqlite::Sqlite))]
-struct UserRow {
+pub(crate) struct UserRow {
     id: DbUuid,
     email: String,
     name: String,
@@ -40,7 +40,7 @@ struct NewUserRow<'a> {
 }
 
 impl UserRow {
-    fn into_parts(self) -> DbResult<UserWithHash> {
+    pub(crate) fn into_parts(self) -> DbResult<UserWithHash> {
         Ok(UserWithHash {
             user: User {
                 id: self.id.0,

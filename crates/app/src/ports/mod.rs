@@ -123,6 +123,9 @@ pub trait PasswordHasher: Send + Sync {
 mod tenancy;
 pub use tenancy::*;
 
+mod access;
+pub use access::*;
+
 /// Storage of uploaded files (project icons), by generated name.
 #[cfg_attr(any(test, feature = "mock"), mockall::automock)]
 #[async_trait]
