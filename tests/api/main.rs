@@ -14,6 +14,7 @@ mod credential_connections;
 mod credential_security;
 mod deletes;
 mod environments;
+mod http_semantics;
 mod isolation;
 mod members;
 mod messages;

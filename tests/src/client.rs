@@ -218,6 +218,18 @@ impl TestClient {
         res
     }
 
+    /// Sends a body-less request with any method and extra headers (HEAD,
+    /// OPTIONS, TRACE, a CORS preflight...).
+    pub async fn request_with_headers(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        headers: &[(&str, &str)],
+    ) -> Response {
+        self.raw(method, path, token, None, headers).await
+    }
+
     pub async fn get(&self, path: &str, token: Option<&str>) -> Response {
         self.request(Method::GET, path, token, None).await
     }

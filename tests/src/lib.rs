@@ -60,6 +60,8 @@ pub struct Options {
     pub database_url: Option<String>,
     /// `PATCHBAY_TRUSTED_PROXIES` (the test client connects from 127.0.0.1).
     pub trusted_proxies: Option<String>,
+    /// `PATCHBAY_CORS_ORIGINS` (comma-separated origins; none: CORS off).
+    pub cors_origins: Option<String>,
 }
 
 impl TestApp {
@@ -104,6 +106,7 @@ impl TestApp {
             handle_signals: false,
             probe_rate_per_minute: options.probe_rate_per_minute.unwrap_or(1000),
             trusted_proxies: options.trusted_proxies.clone(),
+            cors_origins: options.cors_origins.clone(),
             ..Settings::default()
         };
         let (tx, rx) = mpsc::channel();

@@ -4,7 +4,7 @@
 //! answered with a generic body.
 
 use actix_web::http::StatusCode;
-use actix_web::http::header;
+use actix_web::http::{Method, header};
 use actix_web::{HttpRequest, HttpResponse, ResponseError};
 use patchbay_app::{AppError, AppErrorKind};
 use serde::Serialize;
@@ -80,7 +80,9 @@ impl ResponseError for ApiError {
     }
 }
 
-/// The default service: no route matched.
+/// The default service: no route matched the method and path. A path some
+/// route knows answers `OPTIONS` with 204 and any other method with 405,
+/// both with `Allow` (RFC 9110 §9.3.7, §15.5.6); an unknown path is 404.
 pub(crate) async fn not_found(req: HttpRequest) -> HttpResponse {
     let path = req.path();
     if path == "/api/connections" || path.starts_with("/api/connections/") {
@@ -88,6 +90,23 @@ pub(crate) async fn not_found(req: HttpRequest) -> HttpResponse {
             crate::credential_connections::UNSCOPED_MESSAGE,
         ))
         .error_response();
+    }
+    if let Some(methods) = crate::routing::RouteTable::get().allowed(path) {
+        let allow = crate::routing::allow_value(&methods);
+        if req.method() == Method::OPTIONS {
+            return HttpResponse::NoContent()
+                .insert_header((header::ALLOW, allow))
+                .finish();
+        }
+        return HttpResponse::MethodNotAllowed()
+            .insert_header((header::ALLOW, allow.clone()))
+            .json(ErrorBody {
+                error: "Method Not Allowed".into(),
+                message: format!(
+                    "{} is not allowed on {path}; allowed: {allow}",
+                    req.method()
+                ),
+            });
     }
     ApiError(AppError::not_found(format!(
         "No route for {} {}",

@@ -7,6 +7,7 @@ mod allowed_connections;
 mod auth;
 mod canvas_dto;
 mod client_ip;
+mod cors;
 mod credential_connections;
 mod dto;
 mod environments;
@@ -22,6 +23,7 @@ mod rate_limit;
 mod request_id;
 mod resource_connections;
 mod resources;
+mod routing;
 mod subdomains;
 
 use std::sync::Arc;
@@ -40,6 +42,7 @@ use patchbay_app::resource_connections::ResourceConnectionService;
 use patchbay_app::resources::ResourceService;
 
 pub use client_ip::TrustedProxies;
+pub use cors::{CorsOrigins, cors};
 pub use error::ApiError;
 pub use metrics::Metrics;
 pub use openapi::ApiDoc;
@@ -67,6 +70,8 @@ pub struct AppState {
     pub probe_limiter: ProbeLimiter,
     /// Whose forwarding headers name the client (`PATCHBAY_TRUSTED_PROXIES`).
     pub trusted_proxies: TrustedProxies,
+    /// The origins browsers may call the API from (`PATCHBAY_CORS_ORIGINS`).
+    pub cors: CorsOrigins,
 }
 
 impl std::fmt::Debug for AppState {
@@ -77,7 +82,9 @@ impl std::fmt::Debug for AppState {
 
 /// Registers every route, extractor configuration and middleware-independent
 /// piece of the API on an actix `App`/scope. Wrap the app with
-/// [`request_context`] to get request ids, access logs and metrics.
+/// [`head_as_get`] (HEAD served by GET routes), then [`cors`], then
+/// [`request_context`] (request ids, access logs and metrics), outermost
+/// last.
 pub fn configure(state: AppState) -> impl FnOnce(&mut web::ServiceConfig) {
     move |cfg: &mut web::ServiceConfig| {
         cfg.app_data(web::Data::new(state))
@@ -102,3 +109,4 @@ pub fn configure(state: AppState) -> impl FnOnce(&mut web::ServiceConfig) {
 }
 
 pub use request_id::request_context;
+pub use routing::head_as_get;

@@ -73,6 +73,10 @@ pub struct Settings {
     /// `Forwarded` / `X-Forwarded-For` name the client; none by default.
     #[serde(default)]
     pub trusted_proxies: Option<String>,
+    /// Origins (comma-separated, e.g. `https://app.example.com`) browsers
+    /// may call the API from; none by default: no CORS headers at all.
+    #[serde(default)]
+    pub cors_origins: Option<String>,
 }
 
 const fn default_probe_rate() -> u32 {
@@ -105,6 +109,7 @@ const KNOWN_KEYS: &[&str] = &[
     "probe_sqlite_roots",
     "log_format",
     "trusted_proxies",
+    "cors_origins",
 ];
 
 const fn yes() -> bool {
@@ -138,6 +143,7 @@ impl std::fmt::Debug for Settings {
             .field("probe_sqlite_roots", &self.probe_sqlite_roots)
             .field("log_format", &self.log_format)
             .field("trusted_proxies", &self.trusted_proxies)
+            .field("cors_origins", &self.cors_origins)
             .finish()
     }
 }
@@ -164,6 +170,7 @@ impl Default for Settings {
             probe_sqlite_roots: None,
             log_format: LogFormat::Text,
             trusted_proxies: None,
+            cors_origins: None,
         }
     }
 }
@@ -197,6 +204,14 @@ impl Settings {
     /// A message naming the setting and the bad entry.
     pub fn trusted_proxies(&self) -> Result<patchbay_http::TrustedProxies, String> {
         patchbay_http::TrustedProxies::parse(self.trusted_proxies.as_deref().unwrap_or(""))
+    }
+
+    /// The parsed `PATCHBAY_CORS_ORIGINS` (CORS off when unset).
+    ///
+    /// # Errors
+    /// A message naming the setting and the entry that is not an origin.
+    pub fn cors_origins(&self) -> Result<patchbay_http::CorsOrigins, String> {
+        patchbay_http::CorsOrigins::parse(self.cors_origins.as_deref().unwrap_or(""))
     }
 
     /// Loads the layered configuration.

@@ -142,6 +142,7 @@ impl Application {
                 .unwrap_or_default(),
         }));
         let trusted_proxies = settings.trusted_proxies()?;
+        let cors = settings.cors_origins()?;
         let ids_for_credentials = ids.clone();
         let state = AppState {
             auth,
@@ -173,11 +174,14 @@ impl Application {
             login_limiter: LoginLimiter::per_minute(rate),
             probe_limiter: ProbeLimiter::new(probe_rate, settings.probe_max_concurrent),
             trusted_proxies,
+            cors,
         };
 
         let mut server = HttpServer::new(move || {
             App::new()
                 .wrap(Compress::default())
+                .wrap(from_fn(patchbay_http::head_as_get))
+                .wrap(from_fn(patchbay_http::cors))
                 .wrap(from_fn(patchbay_http::request_context))
                 .configure(patchbay_http::configure(state.clone()))
         })

@@ -62,6 +62,9 @@ pub async fn check_config(settings: &Settings) -> CheckReport {
     if let Err(e) = settings.trusted_proxies() {
         report.problems.push(e);
     }
+    if let Err(e) = settings.cors_origins() {
+        report.problems.push(e);
+    }
     check_database(settings, ring, &mut report).await;
     report
 }
