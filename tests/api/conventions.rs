@@ -391,6 +391,78 @@ async fn every_list_validates_paging(app: &TestApp) {
         assert_eq!(past["count"], 0, "{list} past the end");
         assert_eq!(past["data"], json!([]), "{list} past the end");
     }
+
+    // Keyset pages (`after`, SPEC §12) on the two lists that grow with the
+    // environment: the same rows as the pages above, one request per page,
+    // `next` until the last, no `page` and no count unless asked.
+    for (list, total) in &enveloped[..1]
+        .iter()
+        .chain(&enveloped[2..])
+        .collect::<Vec<_>>()
+    {
+        let all = ids(&app
+            .client
+            .get(&format!("{list}?per_page=100"), t)
+            .await
+            .json()["data"]);
+        let mut walked = Vec::new();
+        let mut after = json!(0);
+        let mut requests = 0;
+        while !after.is_null() {
+            let res = app
+                .client
+                .get(&format!("{list}?per_page=2&after={after}"), t)
+                .await;
+            assert_eq!(res.status, 200, "{list}: {}", res.text());
+            let body = res.json();
+            assert!(body.get("total").is_none(), "{list}: {body}");
+            assert!(body.get("page").is_none(), "{list}: {body}");
+            assert_eq!(body["perPage"], 2, "{list}");
+            walked.extend(ids(&body["data"]));
+            after = body["next"].clone();
+            if !after.is_null() {
+                assert_eq!(after.to_string(), *walked.last().unwrap(), "{list}");
+            }
+            requests += 1;
+        }
+        assert_eq!(walked, all, "{list}");
+        assert_eq!(requests, total.div_ceil(2), "{list}");
+        let counted = app
+            .client
+            .get(&format!("{list}?after=0&per_page=1&include=total"), t)
+            .await
+            .json();
+        assert_eq!(counted["total"], *total, "{list}");
+        assert_eq!(counted["next"].to_string(), all[0], "{list}");
+        // A page-mode response says there is more the same way.
+        let first = app
+            .client
+            .get(&format!("{list}?per_page=1"), t)
+            .await
+            .json();
+        assert_eq!(first["next"].to_string(), all[0], "{list}");
+        for (q, message) in [
+            (
+                "page=2&after=0",
+                "page and after cannot be combined; use after to continue a list",
+            ),
+            ("after=-1", "after must be a non-negative id (got -1)"),
+            ("after=0&include=everything", "include must be 'total'"),
+            (
+                "after=0&per_page=0",
+                "per_page must be between 1 and 100 (got 0)",
+            ),
+        ] {
+            app.client
+                .get(&format!("{list}?{q}"), t)
+                .await
+                .assert_error(400, "Bad Request", message);
+        }
+        app.client
+            .get(&format!("{list}?after=x"), t)
+            .await
+            .assert_error_starting(400, "Bad Request", "Invalid query parameter: ");
+    }
 }
 
 on_both_backends!(

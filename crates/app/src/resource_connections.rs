@@ -14,8 +14,8 @@ use crate::Constraint;
 use crate::access::EnvironmentAccess;
 use crate::error::{AppError, StoreError};
 use crate::ports::{
-    Clock, ConnectionFilter, ConnectionRefusal, NewConnection, ResourceConnectionRepository,
-    ResourceRepository,
+    Clock, ConnectionFilter, ConnectionRefusal, Listed, NewConnection,
+    ResourceConnectionRepository, ResourceRepository,
 };
 use crate::resources::resource_not_found;
 
@@ -186,7 +186,7 @@ impl ResourceConnectionService {
         access: &EnvironmentAccess,
         filter: ConnectionFilterInput,
         page: Page,
-    ) -> Result<(Vec<ResourceConnection>, i64), AppError> {
+    ) -> Result<Listed<ResourceConnection>, AppError> {
         access.role.require(Action::ViewResourceConnections)?;
         let filter = ConnectionFilter {
             source_type: filter
@@ -660,7 +660,13 @@ mod tests {
                             status: Some(ConnectionStatus::Failed),
                         }
             })
-            .returning(|_, _, _| Ok((Vec::new(), 0)));
+            .returning(|_, _, _| {
+                Ok(Listed {
+                    items: Vec::new(),
+                    total: Some(0),
+                    next: None,
+                })
+            });
         let svc = service(connections);
         let page = Page::new(1, 20).unwrap();
         svc.list(

@@ -13,7 +13,7 @@ use patchbay_domain::{
 use crate::Constraint;
 use crate::access::EnvironmentAccess;
 use crate::error::{AppError, StoreError};
-use crate::ports::{CREDENTIAL_CONNECTION, Clock, NewResource, ResourceRepository};
+use crate::ports::{CREDENTIAL_CONNECTION, Clock, Listed, NewResource, ResourceRepository};
 
 /// The status a new resource starts in.
 pub const INITIAL_RESOURCE_STATUS: &str = "active";
@@ -175,7 +175,7 @@ impl ResourceService {
         access: &EnvironmentAccess,
         resource_type: Option<&str>,
         page: Page,
-    ) -> Result<(Vec<Resource>, i64), AppError> {
+    ) -> Result<Listed<Resource>, AppError> {
         access.role.require(Action::ViewResources)?;
         let resource_type = resource_type.map(|t| parse_type("type", t)).transpose()?;
         Ok(self
@@ -848,15 +848,21 @@ mod tests {
             .expect_list_resources()
             .times(1)
             .withf(move |env, t, _| *env == env_id && *t == Some(ResourceType::StorageBucket))
-            .returning(|_, _, _| Ok((Vec::new(), 0)));
+            .returning(|_, _, _| {
+                Ok(Listed {
+                    items: Vec::new(),
+                    total: Some(0),
+                    next: None,
+                })
+            });
         let svc = service(resources);
         let page = Page::new(1, 20).unwrap();
-        let (list, total) = svc
+        let listed = svc
             .list(&access, Some("storage_bucket"), page)
             .await
             .unwrap();
-        assert!(list.is_empty());
-        assert_eq!(total, 0);
+        assert!(listed.items.is_empty());
+        assert_eq!(listed.total, Some(0));
         let err = svc.list(&access, Some("bucket"), page).await.unwrap_err();
         assert_eq!(err.kind, AppErrorKind::BadRequest);
         assert!(err.message.starts_with("type: "), "{err}");

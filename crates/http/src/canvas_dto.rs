@@ -152,11 +152,41 @@ pub struct ListEnvelope<T> {
     pub message: &'static str,
     /// Items in `data`.
     pub count: usize,
-    /// Items matching, over all pages.
-    pub total: i64,
-    pub page: i64,
+    /// Items matching, over all pages. Always with `page`; with `after` only
+    /// when `include=total` is asked (counting grows with the matches).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub total: Option<i64>,
+    /// The page number; absent for a keyset (`after`) page.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub page: Option<i64>,
     pub per_page: i64,
+    /// The `after` cursor of the next page (the last item's id), or `null`
+    /// on the last page.
+    pub next: Option<i64>,
     pub data: Vec<T>,
+}
+
+impl<T> ListEnvelope<T> {
+    /// The envelope of one page of `listed`, mapped to DTOs.
+    pub(crate) fn new<U>(
+        message: &'static str,
+        listed: patchbay_app::ports::Listed<U>,
+        page: patchbay_domain::Page,
+    ) -> Self
+    where
+        T: From<U>,
+    {
+        let data: Vec<T> = listed.items.into_iter().map(T::from).collect();
+        Self {
+            message,
+            count: data.len(),
+            total: listed.total,
+            page: page.number(),
+            per_page: page.per_page(),
+            next: listed.next,
+            data,
+        }
+    }
 }
 
 /// Just a message (deletes).

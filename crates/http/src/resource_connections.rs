@@ -93,6 +93,11 @@ pub struct ConnectionListQuery {
     #[serde(rename = "per_page")]
     #[param(rename = "per_page")]
     pub per_page: Option<i64>,
+    /// Keyset cursor: the connections whose id is greater (the `next` of
+    /// the previous page; `0` starts). Not with `page`.
+    pub after: Option<i64>,
+    /// `total`: count the matches in keyset mode too.
+    pub include: Option<String>,
 }
 
 /// Creates a connection between two resources under the allowed rules.
@@ -157,8 +162,9 @@ pub(crate) async fn list(
         .authorize(&state, &user, Action::ViewResourceConnections)
         .await?;
     let q = query.into_inner();
-    let page = Page::from_query(q.page, q.per_page).map_err(AppError::from)?;
-    let (items, total) = state
+    let page = Page::from_list_query(q.page, q.per_page, q.after, q.include.as_deref())
+        .map_err(AppError::from)?;
+    let listed = state
         .connections
         .list(
             &access,
@@ -172,15 +178,11 @@ pub(crate) async fn list(
             page,
         )
         .await?;
-    let data: Vec<ConnectionDto> = items.into_iter().map(Into::into).collect();
-    Ok(HttpResponse::Ok().json(ListEnvelope {
-        message: "Resource connections retrieved successfully",
-        count: data.len(),
-        total,
-        page: page.page(),
-        per_page: page.per_page(),
-        data,
-    }))
+    Ok(HttpResponse::Ok().json(ListEnvelope::<ConnectionDto>::new(
+        "Resource connections retrieved successfully",
+        listed,
+        page,
+    )))
 }
 
 /// A live connection.

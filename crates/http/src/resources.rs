@@ -91,6 +91,11 @@ pub struct ResourceListQuery {
     pub resource_type: Option<String>,
     pub page: Option<i64>,
     pub per_page: Option<i64>,
+    /// Keyset cursor: the resources whose id is greater (the `next` of the
+    /// previous page; `0` starts). Not with `page`.
+    pub after: Option<i64>,
+    /// `total`: count the matches in keyset mode too.
+    pub include: Option<String>,
 }
 
 /// `POST …/resources` body.
@@ -192,20 +197,18 @@ pub(crate) async fn list(
 ) -> ApiResult<HttpResponse> {
     let access = path.authorize(&state, &user, Action::ViewResources).await?;
     let q = query.into_inner();
-    let page = patchbay_domain::Page::from_query(q.page, q.per_page).map_err(AppError::from)?;
-    let (items, total) = state
+    let page =
+        patchbay_domain::Page::from_list_query(q.page, q.per_page, q.after, q.include.as_deref())
+            .map_err(AppError::from)?;
+    let listed = state
         .resources
         .list(&access, q.resource_type.as_deref(), page)
         .await?;
-    let data: Vec<ResourceDto> = items.into_iter().map(Into::into).collect();
-    Ok(HttpResponse::Ok().json(ListEnvelope {
-        message: "Resources retrieved successfully",
-        count: data.len(),
-        total,
-        page: page.page(),
-        per_page: page.per_page(),
-        data,
-    }))
+    Ok(HttpResponse::Ok().json(ListEnvelope::<ResourceDto>::new(
+        "Resources retrieved successfully",
+        listed,
+        page,
+    )))
 }
 
 /// Creates a resource of any type.

@@ -260,15 +260,16 @@ pub(crate) async fn list(
 ) -> ApiResult<HttpResponse> {
     let access = path.authorize(&state, &user, Action::ViewResources).await?;
     let page = Page::from_query(query.page, query.per_page).map_err(AppError::from)?;
-    let (items, total) = state
+    let listed = state
         .resources
         .list(&access, Some(ResourceType::Subdomain.as_str()), page)
         .await?;
-    let data: Vec<SubdomainDto> = items.into_iter().map(Into::into).collect();
+    let data: Vec<SubdomainDto> = listed.items.into_iter().map(Into::into).collect();
     Ok(HttpResponse::Ok().json(SubdomainList {
         message: "Subdomains retrieved successfully",
         count: data.len(),
-        total,
+        // A page-mode request: the store always counts.
+        total: listed.total.unwrap_or_default(),
         page: page.page(),
         per_page: page.per_page(),
         data,

@@ -891,11 +891,12 @@ mod content_tests {
             db.graph(prod.id).await.unwrap(),
             (source_resources, source_connections)
         );
-        let (_, total) = db
+        let total = db
             .list_resources(target.id, None, Page::default())
             .await
-            .unwrap();
-        assert_eq!(total, 5);
+            .unwrap()
+            .total;
+        assert_eq!(total, Some(5));
         // A clone of a clone; and the copy is non-empty.
         assert_eq!(
             db.delete_environment(p.id, target.id, false).await,

@@ -9,7 +9,7 @@ use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 use patchbay_app::StoreError;
 use patchbay_app::ports::{
-    ConnectionFilter, ConnectionRefusal, NewConnection, ResourceConnectionRepository,
+    ConnectionFilter, ConnectionRefusal, Listed, NewConnection, ResourceConnectionRepository,
 };
 use patchbay_domain::{
     AllowedConnections, ConnectionStatus, Page, Resource, ResourceConnection, ResourceType,
@@ -236,23 +236,39 @@ impl ResourceConnectionRepository for Database {
         environment_id: Uuid,
         filter: ConnectionFilter,
         page: Page,
-    ) -> Result<(Vec<ResourceConnection>, i64), StoreError> {
-        let result: DbResult<(Vec<ResourceConnection>, i64)> = async {
-            let (rows, total): (Vec<ConnectionRow>, i64) = with_conn!(self, |conn| {
-                let rows = filtered_connections!(environment_id, filter)
+    ) -> Result<Listed<ResourceConnection>, StoreError> {
+        let result: DbResult<Listed<ResourceConnection>> = async {
+            let (rows, total): (Vec<ConnectionRow>, Option<i64>) = with_conn!(self, |conn| {
+                let mut rows = filtered_connections!(environment_id, filter);
+                if let Some(after) = page.cursor() {
+                    rows = rows.filter(resource_connections::id.gt(after));
+                }
+                // One row past the page tells whether another follows.
+                let rows = rows
                     .order(resource_connections::id)
                     .offset(page.offset())
-                    .limit(page.limit())
+                    .limit(page.limit().saturating_add(1))
                     .select(ConnectionRow::as_select())
                     .load(conn)
                     .await?;
-                let total: i64 = filtered_connections!(environment_id, filter)
-                    .count()
-                    .get_result(conn)
-                    .await?;
+                let total = if page.counts_total() {
+                    Some(
+                        filtered_connections!(environment_id, filter)
+                            .count()
+                            .get_result::<i64>(conn)
+                            .await?,
+                    )
+                } else {
+                    None
+                };
                 (rows, total)
             });
-            Ok((connections(rows)?, total))
+            Ok(Listed::from_rows(
+                connections(rows)?,
+                page.limit(),
+                total,
+                |c| c.id,
+            ))
         }
         .await;
         Ok(result?)
@@ -601,11 +617,11 @@ mod tests {
         );
 
         // Refusals wrote nothing; a deleted connection frees its pair.
-        let (all, total) = db
+        let all = db
             .list_connections(prod.id, ConnectionFilter::default(), Page::default())
             .await
             .unwrap();
-        assert_eq!((all.len(), total), (2, 2));
+        assert_eq!((all.items.len(), all.total, all.next), (2, Some(2), None));
         db.soft_delete_connection(prod.id, created.id, now())
             .await
             .unwrap();
@@ -672,8 +688,10 @@ mod tests {
         let list = |filter: ConnectionFilter, page: Page| {
             let db = db.clone();
             async move {
-                let (rows, total) = db.list_connections(prod.id, filter, page).await.unwrap();
-                (rows.iter().map(|c| c.id).collect::<Vec<_>>(), total)
+                let listed = db.list_connections(prod.id, filter, page).await.unwrap();
+                let ids = listed.items.iter().map(|c| c.id).collect::<Vec<_>>();
+                // `total` is always counted in page mode.
+                (ids, listed.total.unwrap_or(-1))
             }
         };
         let all = Page::default();
@@ -728,6 +746,45 @@ mod tests {
             ..ConnectionFilter::default()
         };
         assert_eq!(list(f, all).await, (vec![], 0));
+
+        // Keyset pages walk the same rows, filtered, without counting.
+        let mut walked = Vec::new();
+        let mut cursor = Some(0);
+        while let Some(after) = cursor {
+            let page = db
+                .list_connections(
+                    prod.id,
+                    ConnectionFilter::default(),
+                    Page::after(after, 2).unwrap(),
+                )
+                .await
+                .unwrap();
+            assert_eq!(page.total, None);
+            assert!(page.items.len() <= 2);
+            walked.extend(page.items.iter().map(|c| c.id));
+            cursor = page.next;
+        }
+        assert_eq!(walked, ids, "5 rows in pages of 2, 2, 1; then no cursor");
+        let f = ConnectionFilter {
+            status: Some(ConnectionStatus::Pending),
+            ..ConnectionFilter::default()
+        };
+        let page = db
+            .list_connections(
+                prod.id,
+                f,
+                Page::from_list_query(None, Some(3), Some(ids[0]), Some("total")).unwrap(),
+            )
+            .await
+            .unwrap();
+        assert_eq!(
+            (
+                page.items.iter().map(|c| c.id).collect::<Vec<_>>(),
+                page.total,
+                page.next
+            ),
+            (vec![ids[1], ids[2], ids[4]], Some(4), None)
+        );
 
         // Either end, with the right type.
         let of = |t: ResourceType, id: i64| {

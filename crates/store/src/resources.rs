@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 use patchbay_app::StoreError;
-use patchbay_app::ports::{CREDENTIAL_CONNECTION, NewResource, ResourceRepository};
+use patchbay_app::ports::{CREDENTIAL_CONNECTION, Listed, NewResource, ResourceRepository};
 use patchbay_domain::{Page, Position, Resource, ResourceType};
 use uuid::Uuid;
 
@@ -213,9 +213,9 @@ impl ResourceRepository for Database {
         environment_id: Uuid,
         resource_type: Option<ResourceType>,
         page: Page,
-    ) -> Result<(Vec<Resource>, i64), StoreError> {
-        let result: DbResult<(Vec<Resource>, i64)> = async {
-            let (rows, total): (Vec<ResourceRow>, i64) = with_conn!(self, |conn| {
+    ) -> Result<Listed<Resource>, StoreError> {
+        let result: DbResult<Listed<Resource>> = async {
+            let (rows, total): (Vec<ResourceRow>, Option<i64>) = with_conn!(self, |conn| {
                 // Served by `resources_env_type_idx` with or without a type.
                 let live = || {
                     resources::table
@@ -228,21 +228,29 @@ impl ResourceRepository for Database {
                     rows = rows.filter(resources::resource_type.eq(t.as_str()));
                     count = count.filter(resources::resource_type.eq(t.as_str()));
                 }
+                if let Some(after) = page.cursor() {
+                    rows = rows.filter(resources::id.gt(after));
+                }
+                // One row past the page tells whether another follows.
                 let rows = rows
                     .order(resources::id)
                     .offset(page.offset())
-                    .limit(page.limit())
+                    .limit(page.limit().saturating_add(1))
                     .select(ResourceRow::as_select())
                     .load(conn)
                     .await?;
-                let total: i64 = count.count().get_result(conn).await?;
+                let total = if page.counts_total() {
+                    Some(count.count().get_result::<i64>(conn).await?)
+                } else {
+                    None
+                };
                 (rows, total)
             });
             let resources = rows
                 .into_iter()
                 .map(ResourceRow::into_domain)
                 .collect::<DbResult<Vec<_>>>()?;
-            Ok((resources, total))
+            Ok(Listed::from_rows(resources, page.limit(), total, |r| r.id))
         }
         .await;
         Ok(result?)
@@ -509,16 +517,17 @@ mod tests {
         }
         resource(&db, &staging, ResourceType::Instance, "web-1").await;
 
-        let (all, total) = db
+        let listed = db
             .list_resources(prod.id, None, Page::default())
             .await
             .unwrap();
-        assert_eq!(total, 5);
+        assert_eq!((listed.total, listed.next), (Some(5), None));
+        let all = listed.items;
         let names: Vec<&str> = all.iter().map(|r| r.name.as_str()).collect();
         assert_eq!(names, ["web-1", "blog", "web-2", "web-3", "web-4"]);
         assert!(all.windows(2).all(|w| w[0].id < w[1].id));
 
-        let (page2, total) = db
+        let page2 = db
             .list_resources(
                 prod.id,
                 Some(ResourceType::Instance),
@@ -526,22 +535,79 @@ mod tests {
             )
             .await
             .unwrap();
-        assert_eq!(total, 4);
+        assert_eq!((page2.total, page2.next), (Some(4), None));
         assert_eq!(
-            page2.iter().map(|r| r.name.as_str()).collect::<Vec<_>>(),
+            page2
+                .items
+                .iter()
+                .map(|r| r.name.as_str())
+                .collect::<Vec<_>>(),
             ["web-4"]
         );
-        let (subdomains, total) = db
+        let subdomains = db
             .list_resources(prod.id, Some(ResourceType::Subdomain), Page::default())
             .await
             .unwrap();
-        assert_eq!((subdomains, total), (vec![blog], 1));
-        let (none, total) = db
+        assert_eq!((subdomains.items, subdomains.total), (vec![blog], Some(1)));
+        let none = db
             .list_resources(prod.id, Some(ResourceType::Database), Page::default())
             .await
             .unwrap();
-        assert!(none.is_empty());
-        assert_eq!(total, 0);
+        assert!(none.items.is_empty());
+        assert_eq!(none.total, Some(0));
+
+        // Keyset pages: after a cursor, no count unless asked, `next` only
+        // while more rows follow.
+        let ids: Vec<i64> = all.iter().map(|r| r.id).collect();
+        let first = db
+            .list_resources(prod.id, None, Page::after(0, 2).unwrap())
+            .await
+            .unwrap();
+        assert_eq!(
+            (
+                first.items.iter().map(|r| r.id).collect::<Vec<_>>(),
+                first.total,
+                first.next
+            ),
+            (ids[..2].to_vec(), None, Some(ids[1]))
+        );
+        let second = db
+            .list_resources(prod.id, None, Page::after(ids[1], 2).unwrap())
+            .await
+            .unwrap();
+        assert_eq!(
+            (
+                second.items.iter().map(|r| r.id).collect::<Vec<_>>(),
+                second.next
+            ),
+            (ids[2..4].to_vec(), Some(ids[3]))
+        );
+        let last = db
+            .list_resources(
+                prod.id,
+                None,
+                Page::from_list_query(None, Some(2), Some(ids[3]), Some("total")).unwrap(),
+            )
+            .await
+            .unwrap();
+        assert_eq!(
+            (
+                last.items.iter().map(|r| r.id).collect::<Vec<_>>(),
+                last.total,
+                last.next
+            ),
+            (ids[4..].to_vec(), Some(5), None)
+        );
+        let typed = db
+            .list_resources(
+                prod.id,
+                Some(ResourceType::Instance),
+                Page::after(ids[0], 100).unwrap(),
+            )
+            .await
+            .unwrap();
+        assert_eq!(typed.items.len(), 3, "after web-1: web-2, web-3, web-4");
+        assert_eq!(typed.next, None);
     }
 
     async fn names_are_unique_per_environment_type_and_parent_domain(backend: Backend) {
@@ -697,11 +763,12 @@ mod tests {
             db.find_resource(prod.id, server.id, false).await.unwrap(),
             None
         );
-        let (left, total) = db
+        let left = db
             .list_connections(prod.id, ConnectionFilter::default(), Page::default())
             .await
             .unwrap();
-        assert!(left.is_empty());
+        let total = left.total.unwrap_or(-1);
+        assert!(left.items.is_empty());
         assert_eq!(total, 0);
         assert_eq!(
             db.soft_delete_resource(prod.id, server.id, now()).await,

@@ -30,6 +30,45 @@ pub struct NewResource {
 }
 
 /// Resources of an environment.
+/// One page of a list of rows with integer ids, as the store read it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Listed<T> {
+    /// At most [`Page::limit`] rows, by id ascending.
+    pub items: Vec<T>,
+    /// Rows matching over all pages, when [`Page::counts_total`]: a
+    /// `COUNT(*)` that grows with the matches, so keyset pages skip it
+    /// unless asked.
+    pub total: Option<i64>,
+    /// The `after` cursor that continues the list (the last item's id), when
+    /// more rows follow; `None` on the last page.
+    pub next: Option<i64>,
+}
+
+impl<T> Listed<T> {
+    /// Builds a page from up to `limit + 1` rows read by id ascending: the
+    /// extra row only tells that more follow.
+    #[must_use]
+    pub fn from_rows(
+        mut rows: Vec<T>,
+        limit: i64,
+        total: Option<i64>,
+        id: impl Fn(&T) -> i64,
+    ) -> Self {
+        let limit = usize::try_from(limit).unwrap_or(usize::MAX);
+        let next = if rows.len() > limit {
+            rows.truncate(limit);
+            rows.last().map(id)
+        } else {
+            None
+        };
+        Self {
+            items: rows,
+            total,
+            next,
+        }
+    }
+}
+
 #[cfg_attr(any(test, feature = "mock"), mockall::automock)]
 #[async_trait]
 pub trait ResourceRepository: Send + Sync {
@@ -38,8 +77,9 @@ pub trait ResourceRepository: Send + Sync {
     /// name (and parent domain) in the environment.
     async fn create_resource(&self, new: NewResource) -> Result<Resource, StoreError>;
 
-    /// Live resources, optionally of one type, by id ascending, with the
-    /// total.
+    /// Live resources, optionally of one type, by id ascending: the page
+    /// `page` names (offset, or keyset after [`Page::cursor`]), the total
+    /// when [`Page::counts_total`], and the cursor of the next page.
     ///
     /// # Errors
     /// Backend failures only.
@@ -48,7 +88,7 @@ pub trait ResourceRepository: Send + Sync {
         environment_id: Uuid,
         resource_type: Option<ResourceType>,
         page: Page,
-    ) -> Result<(Vec<Resource>, i64), StoreError>;
+    ) -> Result<Listed<Resource>, StoreError>;
 
     /// A resource of the environment; soft-deleted ones only when
     /// `include_deleted`.
@@ -145,7 +185,9 @@ pub trait ResourceConnectionRepository: Send + Sync {
         new: NewConnection,
     ) -> Result<Result<ResourceConnection, ConnectionRefusal>, StoreError>;
 
-    /// Live connections matching `filter`, by id ascending, with the total.
+    /// Live connections matching `filter`, by id ascending: the page `page`
+    /// names, the total when [`Page::counts_total`], and the cursor of the
+    /// next page.
     ///
     /// # Errors
     /// Backend failures only.
@@ -154,7 +196,7 @@ pub trait ResourceConnectionRepository: Send + Sync {
         environment_id: Uuid,
         filter: ConnectionFilter,
         page: Page,
-    ) -> Result<(Vec<ResourceConnection>, i64), StoreError>;
+    ) -> Result<Listed<ResourceConnection>, StoreError>;
 
     /// A live connection of the environment.
     ///
