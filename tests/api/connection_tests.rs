@@ -9,7 +9,7 @@
 use std::time::{Duration, Instant};
 
 use awc::http::Method;
-use patchbay_tests::{Backend, TestApp, on_both_backends, peers, run};
+use patchbay_tests::{Backend, Options, TestApp, on_both_backends, peers, run, run_with};
 use serde_json::{Value, json};
 
 use crate::support::canvas;
@@ -334,6 +334,87 @@ async fn silent_peer_times_out_while_the_server_serves_sqlite() {
     run(
         Backend::Sqlite,
         silent_peer_times_out_while_the_server_serves,
+    )
+    .await;
+}
+
+/// With one test allowed in flight (`PATCHBAY_PROBE_MAX_CONCURRENT=1`), a
+/// second test while the first waits on a silent peer is 429 with the
+/// in-flight message, whoever asks; once the first finishes, the slot is
+/// free again.
+async fn a_test_past_the_in_flight_cap_is_429(app: &TestApp) {
+    let e = env(app).await;
+    let t = Some(e.token.as_str());
+    for (conn_id, port) in [
+        ("silent", peers::black_hole_port()),
+        ("closed", peers::closed_port()),
+    ] {
+        let body =
+            json!({"conn_id": conn_id, "type": "generic", "host": "127.0.0.1", "port": port});
+        let res = app
+            .client
+            .post(&format!("{}/connections", e.base), t, &body)
+            .await;
+        assert_eq!(res.status, 201, "{}", res.text());
+    }
+    let test = |conn_id: &'static str| {
+        let path = format!("{}/connections/{conn_id}/test", e.base);
+        async move { app.client.request(Method::POST, &path, t, None).await }
+    };
+    let second = async {
+        // The first test has taken its slot well before this.
+        actix_web::rt::time::sleep(Duration::from_millis(500)).await;
+        let refused = test("closed").await;
+        let ad_hoc = app
+            .client
+            .post(
+                &format!("{}/connections/test", e.base),
+                t,
+                &json!({"conn_id": "probe-only", "type": "generic", "host": "127.0.0.1", "port": peers::closed_port()}),
+            )
+            .await;
+        (refused, ad_hoc)
+    };
+    let (first, (refused, ad_hoc)) = tokio::join!(test("silent"), second);
+    assert_eq!(first.status, 200, "{}", first.text());
+    assert_eq!(first.json(), failed("timeout"));
+    for res in [refused, ad_hoc] {
+        res.assert_error(
+            429,
+            "Too Many Requests",
+            "Too many connection tests are running; try again shortly",
+        );
+    }
+    // The slot came back with the first test's answer.
+    let again = test("closed").await;
+    assert_eq!(again.status, 200, "{}", again.text());
+    assert_eq!(again.json(), failed("refused"));
+}
+
+#[actix_web::test]
+async fn a_test_past_the_in_flight_cap_is_429_sqlite() {
+    let options = Options {
+        probe_max_concurrent: Some(1),
+        ..Options::default()
+    };
+    run_with(
+        Backend::Sqlite,
+        options,
+        a_test_past_the_in_flight_cap_is_429,
+    )
+    .await;
+}
+
+#[actix_web::test]
+async fn a_test_past_the_in_flight_cap_is_429_postgres() {
+    let options = Options {
+        probe_max_concurrent: Some(1),
+        ..Options::default()
+    };
+    run_with(
+        Backend::Postgres,
+        options,
+        a_test_past_the_in_flight_cap_is_429,
     )
     .await;
 }

@@ -51,6 +51,9 @@ pub struct Options {
     pub login_rate_per_minute: Option<u32>,
     /// Connectivity tests per user per minute (default 1000 in tests).
     pub probe_rate_per_minute: Option<u32>,
+    /// Connectivity tests running at once (`PATCHBAY_PROBE_MAX_CONCURRENT`;
+    /// the server's default when `None`).
+    pub probe_max_concurrent: Option<usize>,
     /// The key ring (`PATCHBAY_SECRET_KEYS`: `id:<64 hex>[,…]`, the first
     /// seals); by default dev mode generates one into the data directory.
     pub secret_keys: Option<String>,
@@ -105,6 +108,9 @@ impl TestApp {
             workers: Some(2),
             handle_signals: false,
             probe_rate_per_minute: options.probe_rate_per_minute.unwrap_or(1000),
+            probe_max_concurrent: options
+                .probe_max_concurrent
+                .unwrap_or(Settings::default().probe_max_concurrent),
             trusted_proxies: options.trusted_proxies.clone(),
             cors_origins: options.cors_origins.clone(),
             ..Settings::default()

@@ -20,8 +20,10 @@
 //! `sh` guard whose standard input is a pipe held by this process: when the
 //! process exits, for whatever reason, the pipe closes and the guard stops
 //! the server and deletes its directory (the harness's PostgreSQL does the
-//! same). Under `CI=true` a peer that cannot start fails the test; elsewhere
-//! the test is skipped with a loud message.
+//! same). A peer that cannot start fails the test, unless the person running
+//! the tests opts out with `PATCHBAY_TEST_SKIP_PEERS=1` (not honoured under
+//! `CI=true`, like `PATCHBAY_TEST_SKIP_POSTGRES`): then the test is skipped
+//! with a loud message.
 
 use std::io::{BufRead as _, BufReader, Read as _, Write as _};
 use std::net::{SocketAddr, TcpListener, TcpStream};
@@ -110,22 +112,28 @@ fn token() -> String {
     uuid::Uuid::new_v4().simple().to_string()[..16].to_owned()
 }
 
-/// Whether a missing peer must fail the test (`CI=true`).
+/// Whether a missing peer must fail the test: always, unless the run opted
+/// out with `PATCHBAY_TEST_SKIP_PEERS=1` outside CI.
 fn strict() -> bool {
-    std::env::var("CI").is_ok_and(|v| v == "true" || v == "1")
+    let ci = std::env::var("CI").is_ok_and(|v| v == "true" || v == "1");
+    let opted_out = std::env::var("PATCHBAY_TEST_SKIP_PEERS").is_ok_and(|v| v == "1");
+    ci || !opted_out
 }
 
-/// Unwraps a peer or, when it could not start, fails (under CI) or says
+/// Unwraps a peer or, when it could not start, fails or (opted out) says
 /// loudly that the test is skipped.
 ///
 /// # Panics
-/// Under `CI=true` when the peer is unavailable.
-#[allow(clippy::panic)]
+/// When the peer is unavailable and the run did not opt out (or runs under
+/// CI).
+#[expect(clippy::panic, reason = "a missing peer fails the test that needs it")]
 fn available<T>(what: &str, peer: &'static Result<T, String>) -> Option<&'static T> {
     match peer {
         Ok(peer) => Some(peer),
         Err(why) if strict() => {
-            panic!("the {what} peer is required under CI but unavailable: {why}")
+            panic!(
+                "the {what} peer is unavailable: {why}\nRun .ci/run (or install what it installs), or opt out with PATCHBAY_TEST_SKIP_PEERS=1"
+            )
         }
         Err(why) => {
             eprintln!(
@@ -149,25 +157,29 @@ fn once<T: Send + 'static>(
     })
 }
 
-/// The PostgreSQL peer, or `None` (skipped) when it cannot start outside CI.
+/// The PostgreSQL peer, or `None` (skipped) when it cannot start and the run
+/// opted out.
 pub fn postgres() -> Option<&'static Postgres> {
     static CELL: OnceLock<Result<Postgres, String>> = OnceLock::new();
     available("PostgreSQL", once(&CELL, start_postgres))
 }
 
-/// The MariaDB peer, or `None` (skipped) when it cannot start outside CI.
+/// The MariaDB peer, or `None` (skipped) when it cannot start and the run
+/// opted out.
 pub fn mariadb() -> Option<&'static Mariadb> {
     static CELL: OnceLock<Result<Mariadb, String>> = OnceLock::new();
     available("MariaDB", once(&CELL, start_mariadb))
 }
 
-/// The OpenSSH peer, or `None` (skipped) when it cannot start outside CI.
+/// The OpenSSH peer, or `None` (skipped) when it cannot start and the run
+/// opted out.
 pub fn sshd() -> Option<&'static Sshd> {
     static CELL: OnceLock<Result<Sshd, String>> = OnceLock::new();
     available("OpenSSH", once(&CELL, start_sshd))
 }
 
-/// The S3 peer, or `None` (skipped) when it cannot start outside CI.
+/// The S3 peer, or `None` (skipped) when it cannot start and the run opted
+/// out.
 pub fn s3() -> Option<&'static S3> {
     static CELL: OnceLock<Result<S3, String>> = OnceLock::new();
     available("S3 (s3s-fs)", once(&CELL, start_s3))
