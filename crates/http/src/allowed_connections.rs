@@ -54,7 +54,7 @@ pub struct CreateAllowedConnectionRequest {
 }
 
 /// Every allowed-connection rule.
-#[utoipa::path(get, path = "/api/v1/allowed-connections", tag = "resource-connections", security(("bearer" = [])), params(PageQuery),
+#[utoipa::path(get, operation_id = "listAllowedConnections", path = "/api/v1/allowed-connections", tag = "resource-connections", security(("bearer" = [])), params(PageQuery),
     responses(
         (status = 200, description = "The rules", body = [AllowedConnectionDto]),
         (status = 401, description = "Not authenticated", body = ErrorBody),
@@ -75,11 +75,12 @@ pub(crate) async fn list(
 
 /// Allows a new pair (instance administrators only). Takes effect on the
 /// next connection create, on every server.
-#[utoipa::path(post, path = "/api/v1/allowed-connections", tag = "resource-connections", security(("bearer" = [])),
+#[utoipa::path(post, operation_id = "createAllowedConnection", path = "/api/v1/allowed-connections", tag = "resource-connections", security(("bearer" = [])),
     request_body = CreateAllowedConnectionRequest,
     responses(
         (status = 201, description = "Added", body = AllowedConnectionDto),
         (status = 400, description = "Unknown resource type", body = ErrorBody),
+        (status = 401, description = "Not authenticated", body = ErrorBody),
         (status = 403, description = "Not an instance administrator", body = ErrorBody),
         (status = 409, description = "Already allowed", body = ErrorBody),
     ))]
@@ -97,11 +98,12 @@ pub(crate) async fn create(
 }
 
 /// Removes a rule (instance administrators only). Existing connections stay.
-#[utoipa::path(delete, path = "/api/v1/allowed-connections/{id}", tag = "resource-connections", security(("bearer" = [])),
+#[utoipa::path(delete, operation_id = "deleteAllowedConnection", path = "/api/v1/allowed-connections/{id}", tag = "resource-connections", security(("bearer" = [])),
     params(("id" = i64, Path)),
     responses(
         (status = 204, description = "Removed"),
         (status = 400, description = "Invalid id", body = ErrorBody),
+        (status = 401, description = "Not authenticated", body = ErrorBody),
         (status = 403, description = "Not an instance administrator", body = ErrorBody),
         (status = 404, description = "No such rule", body = ErrorBody),
     ))]

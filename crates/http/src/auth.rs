@@ -98,7 +98,7 @@ pub struct LoginResponse {
 
 /// Creates an account and returns it with a token. The first account of an
 /// instance is its administrator.
-#[utoipa::path(post, path = "/api/auth/register", tag = "auth", request_body = RegisterRequest,
+#[utoipa::path(post, operation_id = "register", path = "/api/auth/register", tag = "auth", request_body = RegisterRequest,
     responses(
         (status = 201, description = "Registered", body = RegisterResponse),
         (status = 400, description = "Invalid email, name or password, or malformed JSON", body = ErrorBody),
@@ -127,7 +127,7 @@ pub(crate) async fn register(
 
 /// Exchanges email and password for a bearer token. Rate limited per client
 /// address.
-#[utoipa::path(post, path = "/api/auth/login", tag = "auth", request_body = LoginRequest,
+#[utoipa::path(post, operation_id = "login", path = "/api/auth/login", tag = "auth", request_body = LoginRequest,
     responses(
         (status = 200, description = "Logged in", body = LoginResponse),
         (status = 400, description = "Malformed JSON", body = ErrorBody),
@@ -166,7 +166,7 @@ pub(crate) async fn login(
 }
 
 /// The authenticated caller.
-#[utoipa::path(get, path = "/api/v1/me", tag = "auth", security(("bearer" = [])),
+#[utoipa::path(get, operation_id = "getMe", path = "/api/v1/me", tag = "auth", security(("bearer" = [])),
     responses(
         (status = 200, description = "The caller", body = UserDto),
         (status = 401, description = "Missing, malformed, expired or foreign token", body = ErrorBody),

@@ -363,7 +363,7 @@ fn service(state: &AppState) -> &CredentialConnectionService {
 }
 
 /// The seven connection types, their labels and fields, in seed 003's order.
-#[utoipa::path(get, path = "/api/connection-types", tag = "credential-connections", security(("bearer" = [])),
+#[utoipa::path(get, operation_id = "listConnectionTypes", path = "/api/connection-types", tag = "credential-connections", security(("bearer" = [])),
     responses(
         (status = 200, description = "The connection types", body = [ConnectionTypeDto]),
         (status = 401, description = "Missing or invalid token", body = ErrorBody),
@@ -384,7 +384,7 @@ pub(crate) async fn types(_user: AuthUser) -> HttpResponse {
 /// The environment's credential connections by `conn_id`: a bare array,
 /// `password` always `""`, no `extra`; total in `X-Total-Count`, next/prev
 /// pages in `Link`.
-#[utoipa::path(get, path = "/api/{projectSlug}/{environmentSlug}/connections", tag = "credential-connections", security(("bearer" = [])),
+#[utoipa::path(get, operation_id = "listCredentialConnections", path = "/api/{projectSlug}/{environmentSlug}/connections", tag = "credential-connections", security(("bearer" = [])),
     params(("projectSlug" = String, Path), ("environmentSlug" = String, Path), PageQuery),
     responses(
         (status = 200, description = "The connections (X-Total-Count, Link)", body = [CredentialConnectionDto]),
@@ -418,7 +418,7 @@ pub(crate) async fn list(
 
 /// Creates a credential connection; `password` and `extra` are sealed at
 /// rest. Answers the connection with the password masked.
-#[utoipa::path(post, path = "/api/{projectSlug}/{environmentSlug}/connections", tag = "credential-connections", security(("bearer" = [])),
+#[utoipa::path(post, operation_id = "createCredentialConnection", path = "/api/{projectSlug}/{environmentSlug}/connections", tag = "credential-connections", security(("bearer" = [])),
     params(("projectSlug" = String, Path), ("environmentSlug" = String, Path)),
     request_body = CreateCredentialRequest,
     responses(
@@ -442,7 +442,7 @@ pub(crate) async fn create(
 }
 
 /// Tests a connection described by a create body without saving it.
-#[utoipa::path(post, path = "/api/{projectSlug}/{environmentSlug}/connections/test", tag = "credential-connections", security(("bearer" = [])),
+#[utoipa::path(post, operation_id = "testUnsavedCredentialConnection", path = "/api/{projectSlug}/{environmentSlug}/connections/test", tag = "credential-connections", security(("bearer" = [])),
     params(("projectSlug" = String, Path), ("environmentSlug" = String, Path)),
     request_body = CreateCredentialRequest,
     responses(
@@ -468,7 +468,7 @@ pub(crate) async fn test_unsaved(
 
 /// One connection: `password` `"********"` when one is stored, `extra`
 /// opened (sensitive values masked for viewers).
-#[utoipa::path(get, path = "/api/{projectSlug}/{environmentSlug}/connections/{conn_id}", tag = "credential-connections", security(("bearer" = [])),
+#[utoipa::path(get, operation_id = "getCredentialConnection", path = "/api/{projectSlug}/{environmentSlug}/connections/{conn_id}", tag = "credential-connections", security(("bearer" = [])),
     params(("projectSlug" = String, Path), ("environmentSlug" = String, Path), ("conn_id" = String, Path)),
     responses(
         (status = 200, description = "The connection", body = CredentialConnectionDto),
@@ -488,7 +488,7 @@ pub(crate) async fn get_one(
 }
 
 /// Replaces a connection (seed 003 `PUT`).
-#[utoipa::path(put, path = "/api/{projectSlug}/{environmentSlug}/connections/{conn_id}", tag = "credential-connections", security(("bearer" = [])),
+#[utoipa::path(put, operation_id = "replaceCredentialConnection", path = "/api/{projectSlug}/{environmentSlug}/connections/{conn_id}", tag = "credential-connections", security(("bearer" = [])),
     params(("projectSlug" = String, Path), ("environmentSlug" = String, Path), ("conn_id" = String, Path)),
     request_body = ReplaceCredentialRequest,
     responses(
@@ -529,7 +529,7 @@ pub(crate) async fn replace(
 
 /// Deletes a connection: 204, or 409 listing the live resources that
 /// reference it unless `?force=true`.
-#[utoipa::path(delete, path = "/api/{projectSlug}/{environmentSlug}/connections/{conn_id}", tag = "credential-connections", security(("bearer" = [])),
+#[utoipa::path(delete, operation_id = "deleteCredentialConnection", path = "/api/{projectSlug}/{environmentSlug}/connections/{conn_id}", tag = "credential-connections", security(("bearer" = [])),
     params(("projectSlug" = String, Path), ("environmentSlug" = String, Path), ("conn_id" = String, Path), DeleteQuery),
     responses(
         (status = 204, description = "Deleted"),
@@ -554,7 +554,7 @@ pub(crate) async fn delete_one(
 
 /// Tests a stored connection (5 s budget) and records the outcome as its
 /// `last_test`.
-#[utoipa::path(post, path = "/api/{projectSlug}/{environmentSlug}/connections/{conn_id}/test", tag = "credential-connections", security(("bearer" = [])),
+#[utoipa::path(post, operation_id = "testCredentialConnection", path = "/api/{projectSlug}/{environmentSlug}/connections/{conn_id}/test", tag = "credential-connections", security(("bearer" = [])),
     params(("projectSlug" = String, Path), ("environmentSlug" = String, Path), ("conn_id" = String, Path)),
     responses(
         (status = 200, description = "The test ran (see success)", body = TestResultDto),
@@ -576,7 +576,7 @@ pub(crate) async fn test(
 }
 
 /// The live resources whose `credentialConnId` names the connection.
-#[utoipa::path(get, path = "/api/{projectSlug}/{environmentSlug}/connections/{conn_id}/used-by", tag = "credential-connections", security(("bearer" = [])),
+#[utoipa::path(get, operation_id = "listCredentialConnectionUsers", path = "/api/{projectSlug}/{environmentSlug}/connections/{conn_id}/used-by", tag = "credential-connections", security(("bearer" = [])),
     params(("projectSlug" = String, Path), ("environmentSlug" = String, Path), ("conn_id" = String, Path)),
     responses(
         (status = 200, description = "The referencing resources", body = [UsedByDto]),

@@ -168,14 +168,15 @@ pub struct DeleteQuery {
 }
 
 /// The project's environments, default first.
-#[utoipa::path(get, path = "/api/v1/projects/{projectId}/environments", tag = "environments", security(("bearer" = [])),
+#[utoipa::path(get, operation_id = "listEnvironments", path = "/api/v1/projects/{projectId}/environments", tag = "environments", security(("bearer" = [])),
     params(("projectId" = Uuid, Path, description = "Project id"), PageQuery),
     responses(
         (status = 200, description = "Environments", body = [EnvironmentDto]),
+        (status = 401, description = "Not authenticated", body = ErrorBody),
         (status = 403, description = "Project access denied", body = ErrorBody),
         (status = 404, description = "Project not found", body = ErrorBody),
     ))]
-#[get("/api/v1/projects/{project_id}/environments")]
+#[get("/api/v1/projects/{projectId}/environments")]
 pub(crate) async fn list(
     state: web::Data<AppState>,
     user: Caller,
@@ -195,17 +196,18 @@ pub(crate) async fn list(
 }
 
 /// Creates an environment (admin or owner).
-#[utoipa::path(post, path = "/api/v1/projects/{projectId}/environments", tag = "environments", security(("bearer" = [])),
+#[utoipa::path(post, operation_id = "createEnvironment", path = "/api/v1/projects/{projectId}/environments", tag = "environments", security(("bearer" = [])),
     params(("projectId" = Uuid, Path, description = "Project id")),
     request_body = CreateEnvironmentRequest,
     responses(
         (status = 201, description = "Created", body = EnvironmentDto),
         (status = 400, description = "Invalid field", body = ErrorBody),
+        (status = 401, description = "Not authenticated", body = ErrorBody),
         (status = 403, description = "Project access denied, or role too low", body = ErrorBody),
         (status = 404, description = "Project not found", body = ErrorBody),
         (status = 409, description = "Name taken in this project", body = ErrorBody),
     ))]
-#[post("/api/v1/projects/{project_id}/environments")]
+#[post("/api/v1/projects/{projectId}/environments")]
 pub(crate) async fn create(
     state: web::Data<AppState>,
     user: Caller,
@@ -235,14 +237,15 @@ pub(crate) async fn create(
 }
 
 /// An environment.
-#[utoipa::path(get, path = "/api/v1/projects/{projectId}/environments/{envId}", tag = "environments", security(("bearer" = [])),
+#[utoipa::path(get, operation_id = "getEnvironment", path = "/api/v1/projects/{projectId}/environments/{envId}", tag = "environments", security(("bearer" = [])),
     params(("projectId" = Uuid, Path, description = "Project id"), ("envId" = Uuid, Path, description = "Environment id")),
     responses(
         (status = 200, description = "The environment", body = EnvironmentDto),
+        (status = 401, description = "Not authenticated", body = ErrorBody),
         (status = 403, description = "Project access denied", body = ErrorBody),
         (status = 404, description = "Project or environment not found", body = ErrorBody),
     ))]
-#[get("/api/v1/projects/{project_id}/environments/{env_id}")]
+#[get("/api/v1/projects/{projectId}/environments/{envId}")]
 pub(crate) async fn get_one(
     state: web::Data<AppState>,
     user: Caller,
@@ -257,17 +260,18 @@ pub(crate) async fn get_one(
 }
 
 /// Updates only the fields sent (admin or owner).
-#[utoipa::path(put, path = "/api/v1/projects/{projectId}/environments/{envId}", tag = "environments", security(("bearer" = [])),
+#[utoipa::path(put, operation_id = "updateEnvironment", path = "/api/v1/projects/{projectId}/environments/{envId}", tag = "environments", security(("bearer" = [])),
     params(("projectId" = Uuid, Path, description = "Project id"), ("envId" = Uuid, Path, description = "Environment id")),
     request_body = UpdateEnvironmentRequest,
     responses(
         (status = 200, description = "Updated", body = EnvironmentDto),
         (status = 400, description = "Invalid field", body = ErrorBody),
+        (status = 401, description = "Not authenticated", body = ErrorBody),
         (status = 403, description = "Project access denied, or role too low", body = ErrorBody),
         (status = 404, description = "Project or environment not found", body = ErrorBody),
         (status = 409, description = "Name taken", body = ErrorBody),
     ))]
-#[put("/api/v1/projects/{project_id}/environments/{env_id}")]
+#[put("/api/v1/projects/{projectId}/environments/{envId}")]
 pub(crate) async fn update(
     state: web::Data<AppState>,
     user: Caller,
@@ -299,16 +303,17 @@ pub(crate) async fn update(
 
 /// Deletes an environment (admin or owner). The default environment cannot
 /// be deleted; one holding resources or connections needs `?force=true`.
-#[utoipa::path(delete, path = "/api/v1/projects/{projectId}/environments/{envId}", tag = "environments", security(("bearer" = [])),
+#[utoipa::path(delete, operation_id = "deleteEnvironment", path = "/api/v1/projects/{projectId}/environments/{envId}", tag = "environments", security(("bearer" = [])),
     params(("projectId" = Uuid, Path, description = "Project id"), ("envId" = Uuid, Path, description = "Environment id"), DeleteQuery),
     responses(
         (status = 204, description = "Deleted with everything in it"),
         (status = 400, description = "Bad query parameter", body = ErrorBody),
+        (status = 401, description = "Not authenticated", body = ErrorBody),
         (status = 403, description = "Project access denied, or role too low", body = ErrorBody),
         (status = 404, description = "Project or environment not found", body = ErrorBody),
         (status = 409, description = "Default environment, or not empty without force", body = ErrorBody),
     ))]
-#[delete("/api/v1/projects/{project_id}/environments/{env_id}")]
+#[delete("/api/v1/projects/{projectId}/environments/{envId}")]
 pub(crate) async fn delete_one(
     state: web::Data<AppState>,
     user: Caller,
@@ -328,14 +333,15 @@ pub(crate) async fn delete_one(
 }
 
 /// Makes the environment the project's default (admin or owner).
-#[utoipa::path(post, path = "/api/v1/projects/{projectId}/environments/{envId}/set-default", tag = "environments", security(("bearer" = [])),
+#[utoipa::path(post, operation_id = "setDefaultEnvironment", path = "/api/v1/projects/{projectId}/environments/{envId}/set-default", tag = "environments", security(("bearer" = [])),
     params(("projectId" = Uuid, Path, description = "Project id"), ("envId" = Uuid, Path, description = "Environment id")),
     responses(
         (status = 200, description = "Now the default", body = EnvironmentDto),
+        (status = 401, description = "Not authenticated", body = ErrorBody),
         (status = 403, description = "Project access denied, or role too low", body = ErrorBody),
         (status = 404, description = "Project or environment not found", body = ErrorBody),
     ))]
-#[post("/api/v1/projects/{project_id}/environments/{env_id}/set-default")]
+#[post("/api/v1/projects/{projectId}/environments/{envId}/set-default")]
 pub(crate) async fn set_default(
     state: web::Data<AppState>,
     user: Caller,
@@ -353,17 +359,18 @@ pub(crate) async fn set_default(
 /// Copies the environment, in one transaction, with every live resource,
 /// the resource connections among them (status reset to `pending`) and
 /// every credential connection (admin or owner).
-#[utoipa::path(post, path = "/api/v1/projects/{projectId}/environments/{envId}/clone", tag = "environments", security(("bearer" = [])),
+#[utoipa::path(post, operation_id = "cloneEnvironment", path = "/api/v1/projects/{projectId}/environments/{envId}/clone", tag = "environments", security(("bearer" = [])),
     params(("projectId" = Uuid, Path, description = "Project id"), ("envId" = Uuid, Path, description = "Source environment id")),
     request_body = CloneEnvironmentRequest,
     responses(
         (status = 201, description = "Cloned; what was copied", body = CloneResponse),
         (status = 400, description = "Invalid field", body = ErrorBody),
+        (status = 401, description = "Not authenticated", body = ErrorBody),
         (status = 403, description = "Project access denied, or role too low", body = ErrorBody),
         (status = 404, description = "Project or environment not found", body = ErrorBody),
         (status = 409, description = "Name taken", body = ErrorBody),
     ))]
-#[post("/api/v1/projects/{project_id}/environments/{env_id}/clone")]
+#[post("/api/v1/projects/{projectId}/environments/{envId}/clone")]
 pub(crate) async fn clone_one(
     state: web::Data<AppState>,
     user: Caller,

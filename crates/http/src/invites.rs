@@ -128,10 +128,11 @@ pub struct CreateInviteRequest {
 }
 
 /// Pending invites of the project.
-#[utoipa::path(get, path = "/api/v1/projects/{id}/invites", tag = "invites", security(("bearer" = [])),
+#[utoipa::path(get, operation_id = "listInvites", path = "/api/v1/projects/{id}/invites", tag = "invites", security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "Project id"), PageQuery),
     responses(
         (status = 200, description = "Pending (unaccepted, unexpired) invites", body = [InviteDto]),
+        (status = 401, description = "Not authenticated", body = ErrorBody),
         (status = 403, description = "Project access denied", body = ErrorBody),
         (status = 404, description = "Project not found", body = ErrorBody),
     ))]
@@ -156,12 +157,13 @@ pub(crate) async fn list(
 
 /// Invites an email address (admin or owner). The token is in this answer
 /// only; it expires after 7 days.
-#[utoipa::path(post, path = "/api/v1/projects/{id}/invites", tag = "invites", security(("bearer" = [])),
+#[utoipa::path(post, operation_id = "createInvite", path = "/api/v1/projects/{id}/invites", tag = "invites", security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "Project id")),
     request_body = CreateInviteRequest,
     responses(
         (status = 201, description = "Created", body = CreatedInviteDto),
         (status = 400, description = "Bad email or role, or role owner", body = ErrorBody),
+        (status = 401, description = "Not authenticated", body = ErrorBody),
         (status = 403, description = "Project access denied, role too low, or role above the inviter's", body = ErrorBody),
         (status = 404, description = "Project not found", body = ErrorBody),
         (status = 409, description = "A pending invite for this email exists, or its user is already a member", body = ErrorBody),
@@ -188,14 +190,15 @@ pub(crate) async fn create(
 }
 
 /// Cancels a pending invite (admin or owner).
-#[utoipa::path(delete, path = "/api/v1/projects/{id}/invites/{inviteId}", tag = "invites", security(("bearer" = [])),
+#[utoipa::path(delete, operation_id = "cancelInvite", path = "/api/v1/projects/{id}/invites/{inviteId}", tag = "invites", security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "Project id"), ("inviteId" = Uuid, Path, description = "Invite id")),
     responses(
         (status = 204, description = "Cancelled"),
+        (status = 401, description = "Not authenticated", body = ErrorBody),
         (status = 403, description = "Project access denied, or role too low", body = ErrorBody),
         (status = 404, description = "Project or invite not found", body = ErrorBody),
     ))]
-#[delete("/api/v1/projects/{id}/invites/{invite_id}")]
+#[delete("/api/v1/projects/{id}/invites/{inviteId}")]
 pub(crate) async fn cancel(
     state: web::Data<AppState>,
     user: Caller,
@@ -211,7 +214,7 @@ pub(crate) async fn cancel(
 }
 
 /// Pending invites addressed to the caller's email.
-#[utoipa::path(get, path = "/api/v1/me/invites", tag = "invites", security(("bearer" = [])), params(PageQuery),
+#[utoipa::path(get, operation_id = "listMyInvites", path = "/api/v1/me/invites", tag = "invites", security(("bearer" = [])), params(PageQuery),
     responses(
         (status = 200, description = "Pending invites for the caller", body = [InviteDetailsDto]),
         (status = 401, description = "Not authenticated", body = ErrorBody),
@@ -232,7 +235,7 @@ pub(crate) async fn mine(
 
 /// What an invite token invites to. Needs no account: the token is the
 /// credential.
-#[utoipa::path(get, path = "/api/v1/invites/{token}", tag = "invites",
+#[utoipa::path(get, operation_id = "getInvite", path = "/api/v1/invites/{token}", tag = "invites",
     params(("token" = String, Path, description = "The invite token")),
     responses(
         (status = 200, description = "The invite", body = InviteDetailsDto),
@@ -250,7 +253,7 @@ pub(crate) async fn show(
 
 /// Joins the project with the invited role. The caller's email must be the
 /// invited one; a token works once.
-#[utoipa::path(post, path = "/api/v1/invites/{token}/accept", tag = "invites", security(("bearer" = [])),
+#[utoipa::path(post, operation_id = "acceptInvite", path = "/api/v1/invites/{token}/accept", tag = "invites", security(("bearer" = [])),
     params(("token" = String, Path, description = "The invite token")),
     responses(
         (status = 200, description = "Joined; the project with the caller's role", body = ProjectDto),

@@ -83,10 +83,11 @@ pub struct TransferRequest {
 }
 
 /// The project's members, owner first.
-#[utoipa::path(get, path = "/api/v1/projects/{id}/members", tag = "members", security(("bearer" = [])),
+#[utoipa::path(get, operation_id = "listMembers", path = "/api/v1/projects/{id}/members", tag = "members", security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "Project id"), PageQuery),
     responses(
         (status = 200, description = "Members", body = [MemberDto]),
+        (status = 401, description = "Not authenticated", body = ErrorBody),
         (status = 403, description = "Project access denied", body = ErrorBody),
         (status = 404, description = "Project not found", body = ErrorBody),
     ))]
@@ -111,12 +112,13 @@ pub(crate) async fn list(
 
 /// Adds an existing user (admin or owner; never `owner`, never above the
 /// caller's role).
-#[utoipa::path(post, path = "/api/v1/projects/{id}/members", tag = "members", security(("bearer" = [])),
+#[utoipa::path(post, operation_id = "addMember", path = "/api/v1/projects/{id}/members", tag = "members", security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "Project id")),
     request_body = AddMemberRequest,
     responses(
         (status = 201, description = "Added", body = MemberDto),
         (status = 400, description = "Bad role or body", body = ErrorBody),
+        (status = 401, description = "Not authenticated", body = ErrorBody),
         (status = 403, description = "Project access denied, role too low, or role above the caller's", body = ErrorBody),
         (status = 404, description = "Project or user not found", body = ErrorBody),
         (status = 409, description = "Already a member", body = ErrorBody),
@@ -141,16 +143,17 @@ pub(crate) async fn add(
 
 /// Changes a member's role. `:memberId` is the membership id; the member's
 /// user id is accepted too.
-#[utoipa::path(put, path = "/api/v1/projects/{id}/members/{memberId}", tag = "members", security(("bearer" = [])),
+#[utoipa::path(put, operation_id = "updateMemberRole", path = "/api/v1/projects/{id}/members/{memberId}", tag = "members", security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "Project id"), ("memberId" = Uuid, Path, description = "Membership id or user id")),
     request_body = UpdateMemberRequest,
     responses(
         (status = 200, description = "Updated", body = MemberDto),
         (status = 400, description = "Bad role, or granting owner (use /transfer)", body = ErrorBody),
+        (status = 401, description = "Not authenticated", body = ErrorBody),
         (status = 403, description = "Not allowed by the role rules", body = ErrorBody),
         (status = 404, description = "Project or member not found", body = ErrorBody),
     ))]
-#[put("/api/v1/projects/{id}/members/{member_id}")]
+#[put("/api/v1/projects/{id}/members/{memberId}")]
 pub(crate) async fn update_role(
     state: web::Data<AppState>,
     user: Caller,
@@ -171,15 +174,16 @@ pub(crate) async fn update_role(
 
 /// Removes a member (admin or owner), or leaves the project (any member
 /// naming itself; the owner must transfer first).
-#[utoipa::path(delete, path = "/api/v1/projects/{id}/members/{memberId}", tag = "members", security(("bearer" = [])),
+#[utoipa::path(delete, operation_id = "removeMember", path = "/api/v1/projects/{id}/members/{memberId}", tag = "members", security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "Project id"), ("memberId" = Uuid, Path, description = "Membership id or user id")),
     responses(
         (status = 204, description = "Removed"),
+        (status = 401, description = "Not authenticated", body = ErrorBody),
         (status = 403, description = "Not allowed by the role rules", body = ErrorBody),
         (status = 404, description = "Project or member not found", body = ErrorBody),
         (status = 409, description = "The owner cannot leave", body = ErrorBody),
     ))]
-#[delete("/api/v1/projects/{id}/members/{member_id}")]
+#[delete("/api/v1/projects/{id}/members/{memberId}")]
 pub(crate) async fn remove(
     state: web::Data<AppState>,
     user: Caller,
@@ -196,12 +200,13 @@ pub(crate) async fn remove(
 
 /// Hands the project to another member (owner only); the old owner becomes
 /// admin.
-#[utoipa::path(post, path = "/api/v1/projects/{id}/transfer", tag = "members", security(("bearer" = [])),
+#[utoipa::path(post, operation_id = "transferProject", path = "/api/v1/projects/{id}/transfer", tag = "members", security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "Project id")),
     request_body = TransferRequest,
     responses(
         (status = 200, description = "Transferred; the project as the caller now sees it", body = ProjectDto),
         (status = 400, description = "Target is not a member, or already the owner", body = ErrorBody),
+        (status = 401, description = "Not authenticated", body = ErrorBody),
         (status = 403, description = "Not the owner", body = ErrorBody),
         (status = 404, description = "Project not found", body = ErrorBody),
     ))]

@@ -128,3 +128,134 @@ async fn docs_redirect() -> HttpResponse {
         .insert_header(("location", "/docs/"))
         .finish()
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::panic)]
+mod tests {
+    //! The document tells the truth a client generator relies on: one
+    //! operation per `operationId`, path parameters exactly those of the
+    //! path, 401 wherever a token is needed, and the paging limits the
+    //! server enforces.
+
+    use std::collections::{BTreeMap, BTreeSet};
+
+    use serde_json::Value;
+    use utoipa::OpenApi as _;
+
+    use super::ApiDoc;
+
+    /// Every operation: (method, path, operation object).
+    fn operations() -> Vec<(String, String, Value)> {
+        let doc = serde_json::to_value(ApiDoc::openapi()).unwrap();
+        let mut out = Vec::new();
+        for (path, item) in doc["paths"].as_object().unwrap() {
+            for (method, op) in item.as_object().unwrap() {
+                if [
+                    "get", "put", "post", "delete", "options", "head", "patch", "trace",
+                ]
+                .contains(&method.as_str())
+                {
+                    out.push((method.clone(), path.clone(), op.clone()));
+                }
+            }
+        }
+        assert!(out.len() >= 60, "only {} operations", out.len());
+        out
+    }
+
+    fn path_parameters(path: &str) -> Vec<String> {
+        path.split('{')
+            .skip(1)
+            .map(|rest| rest.split('}').next().unwrap().to_owned())
+            .collect()
+    }
+
+    #[test]
+    fn operation_ids_are_unique_and_camel_case() {
+        let mut seen: BTreeMap<String, String> = BTreeMap::new();
+        for (method, path, op) in operations() {
+            let id = op["operationId"]
+                .as_str()
+                .unwrap_or_else(|| panic!("{method} {path} has no operationId"))
+                .to_owned();
+            assert!(
+                id.chars().next().is_some_and(|c| c.is_ascii_lowercase())
+                    && id.chars().all(|c| c.is_ascii_alphanumeric()),
+                "{method} {path}: operationId {id:?} is not camelCase"
+            );
+            if let Some(other) = seen.insert(id.clone(), format!("{method} {path}")) {
+                panic!("operationId {id:?} is used by {other} and {method} {path}");
+            }
+        }
+    }
+
+    #[test]
+    fn declared_path_parameters_are_exactly_the_paths() {
+        for (method, path, op) in operations() {
+            let in_path = path_parameters(&path);
+            let unique: BTreeSet<&String> = in_path.iter().collect();
+            assert_eq!(unique.len(), in_path.len(), "{path} repeats a parameter");
+            let declared: Vec<String> = op["parameters"]
+                .as_array()
+                .map(Vec::as_slice)
+                .unwrap_or_default()
+                .iter()
+                .filter(|p| p["in"] == "path")
+                .map(|p| {
+                    assert_eq!(p["required"], true, "{method} {path}: {p} not required");
+                    p["name"].as_str().unwrap().to_owned()
+                })
+                .collect();
+            let mut want = in_path.clone();
+            want.sort();
+            let mut got = declared.clone();
+            got.sort();
+            assert_eq!(
+                got, want,
+                "{method} {path} declares path parameters {declared:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn every_authenticated_operation_documents_401() {
+        let mut authenticated = 0;
+        for (method, path, op) in operations() {
+            let secured = op["security"].as_array().is_some_and(|s| !s.is_empty());
+            if secured {
+                authenticated += 1;
+                assert!(
+                    op["responses"]["401"].is_object(),
+                    "{method} {path} needs a token but documents no 401"
+                );
+            }
+        }
+        assert!(authenticated >= 50, "only {authenticated} authenticated");
+    }
+
+    #[test]
+    fn paging_parameters_carry_the_enforced_limits() {
+        let mut paged = 0;
+        for (method, path, op) in operations() {
+            for p in op["parameters"]
+                .as_array()
+                .map(Vec::as_slice)
+                .unwrap_or_default()
+            {
+                let schema = &p["schema"];
+                match p["name"].as_str() {
+                    Some("page") => {
+                        paged += 1;
+                        assert_eq!(schema["minimum"], 1, "{method} {path}: {p}");
+                    }
+                    Some("per_page") => {
+                        assert_eq!(schema["minimum"], 1, "{method} {path}: {p}");
+                        assert_eq!(schema["maximum"], 100, "{method} {path}: {p}");
+                    }
+                    _ => {}
+                }
+            }
+        }
+        assert!(paged >= 10, "only {paged} paged operations");
+    }
+}

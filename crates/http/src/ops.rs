@@ -20,7 +20,7 @@ pub struct Health {
 }
 
 /// Liveness: the process is up.
-#[utoipa::path(get, path = "/healthz", tag = "ops",
+#[utoipa::path(get, operation_id = "getHealth", path = "/healthz", tag = "ops",
     responses((status = 200, description = "The process is up", body = Health)))]
 #[get("/healthz")]
 pub(crate) async fn healthz() -> HttpResponse {
@@ -28,7 +28,7 @@ pub(crate) async fn healthz() -> HttpResponse {
 }
 
 /// Readiness: the database answers a trivial query.
-#[utoipa::path(get, path = "/readyz", tag = "ops",
+#[utoipa::path(get, operation_id = "getReadiness", path = "/readyz", tag = "ops",
     responses((status = 200, description = "Ready", body = Health),
               (status = 503, description = "The database is unreachable", body = crate::error::ErrorBody)))]
 #[get("/readyz")]
@@ -38,7 +38,7 @@ pub(crate) async fn readyz(state: web::Data<AppState>) -> ApiResult<HttpResponse
 }
 
 /// Prometheus text exposition of request counts and latencies.
-#[utoipa::path(get, path = "/metrics", tag = "ops",
+#[utoipa::path(get, operation_id = "getMetrics", path = "/metrics", tag = "ops",
     responses((status = 200, description = "Prometheus text format", body = String, content_type = "text/plain")))]
 #[get("/metrics")]
 pub(crate) async fn metrics(state: web::Data<AppState>) -> HttpResponse {

@@ -128,7 +128,7 @@ pub struct UpdateProjectRequest {
 }
 
 /// The caller's projects, newest first.
-#[utoipa::path(get, path = "/api/v1/projects", tag = "projects", security(("bearer" = [])),
+#[utoipa::path(get, operation_id = "listProjects", path = "/api/v1/projects", tag = "projects", security(("bearer" = [])),
     params(PageQuery),
     responses(
         (status = 200, description = "The projects the caller is a member of; total in X-Total-Count", body = [ProjectDto]),
@@ -149,7 +149,7 @@ pub(crate) async fn list(
 
 /// Creates a project; the caller becomes its owner and a default
 /// `production` environment is created with it.
-#[utoipa::path(post, path = "/api/v1/projects", tag = "projects", security(("bearer" = [])),
+#[utoipa::path(post, operation_id = "createProject", path = "/api/v1/projects", tag = "projects", security(("bearer" = [])),
     request_body = CreateProjectRequest,
     responses(
         (status = 201, description = "Created", body = ProjectDto),
@@ -183,11 +183,12 @@ pub(crate) async fn create(
 }
 
 /// A project.
-#[utoipa::path(get, path = "/api/v1/projects/{id}", tag = "projects", security(("bearer" = [])),
+#[utoipa::path(get, operation_id = "getProject", path = "/api/v1/projects/{id}", tag = "projects", security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "Project id")),
     responses(
         (status = 200, description = "The project", body = ProjectDto),
         (status = 400, description = "Malformed id", body = ErrorBody),
+        (status = 401, description = "Not authenticated", body = ErrorBody),
         (status = 403, description = "Project access denied", body = ErrorBody),
         (status = 404, description = "Project not found", body = ErrorBody),
     ))]
@@ -208,12 +209,13 @@ pub(crate) async fn get_one(
 }
 
 /// Updates only the fields sent (admin or owner).
-#[utoipa::path(put, path = "/api/v1/projects/{id}", tag = "projects", security(("bearer" = [])),
+#[utoipa::path(put, operation_id = "updateProject", path = "/api/v1/projects/{id}", tag = "projects", security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "Project id")),
     request_body = UpdateProjectRequest,
     responses(
         (status = 200, description = "Updated", body = ProjectDto),
         (status = 400, description = "Invalid field", body = ErrorBody),
+        (status = 401, description = "Not authenticated", body = ErrorBody),
         (status = 403, description = "Project access denied, or role too low", body = ErrorBody),
         (status = 404, description = "Project not found", body = ErrorBody),
         (status = 409, description = "Name taken", body = ErrorBody),
@@ -249,10 +251,11 @@ pub(crate) async fn update(
 }
 
 /// Deletes the project and everything in it (owner only).
-#[utoipa::path(delete, path = "/api/v1/projects/{id}", tag = "projects", security(("bearer" = [])),
+#[utoipa::path(delete, operation_id = "deleteProject", path = "/api/v1/projects/{id}", tag = "projects", security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "Project id")),
     responses(
         (status = 204, description = "Deleted"),
+        (status = 401, description = "Not authenticated", body = ErrorBody),
         (status = 403, description = "Project access denied, or not the owner", body = ErrorBody),
         (status = 404, description = "Project not found", body = ErrorBody),
     ))]
@@ -281,12 +284,13 @@ pub struct IconUpload {
 
 /// Uploads the project's icon (admin or owner). The image type is
 /// recognised from the bytes; SVG and anything else is refused.
-#[utoipa::path(post, path = "/api/v1/projects/{id}/icon", tag = "projects", security(("bearer" = [])),
+#[utoipa::path(post, operation_id = "uploadProjectIcon", path = "/api/v1/projects/{id}/icon", tag = "projects", security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "Project id")),
     request_body(content = IconUpload, content_type = "multipart/form-data"),
     responses(
         (status = 200, description = "Stored; the project with its new icon_path", body = ProjectDto),
         (status = 400, description = "Not a PNG/JPEG/GIF/WebP image, or no file part", body = ErrorBody),
+        (status = 401, description = "Not authenticated", body = ErrorBody),
         (status = 403, description = "Project access denied, or role too low", body = ErrorBody),
         (status = 404, description = "Project not found", body = ErrorBody),
         (status = 413, description = "Larger than 1 MiB", body = ErrorBody),
@@ -371,10 +375,11 @@ pub(crate) async fn upload_icon(
 }
 
 /// Removes the project's icon (admin or owner).
-#[utoipa::path(delete, path = "/api/v1/projects/{id}/icon", tag = "projects", security(("bearer" = [])),
+#[utoipa::path(delete, operation_id = "deleteProjectIcon", path = "/api/v1/projects/{id}/icon", tag = "projects", security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "Project id")),
     responses(
         (status = 200, description = "Removed; the project without icon_path", body = ProjectDto),
+        (status = 401, description = "Not authenticated", body = ErrorBody),
         (status = 403, description = "Project access denied, or role too low", body = ErrorBody),
         (status = 404, description = "Project not found, or it has no icon", body = ErrorBody),
     ))]
@@ -394,7 +399,7 @@ pub(crate) async fn delete_icon(
 
 /// An icon file. Names are 128-bit random, so the URL itself is the
 /// capability (an `<img>` tag cannot send a bearer token).
-#[utoipa::path(get, path = "/uploads/projects/{file}", tag = "projects",
+#[utoipa::path(get, operation_id = "getProjectIconFile", path = "/uploads/projects/{file}", tag = "projects",
     params(("file" = String, Path, description = "The file name from a project's icon_path")),
     responses(
         (status = 200, description = "The image", content_type = "image/*"),

@@ -89,9 +89,12 @@ pub struct ConnectionListQuery {
     pub target_resource_id: Option<String>,
     /// pending, connecting, connected, failed or disconnected.
     pub status: Option<String>,
+    /// Page number, from 1.
+    #[param(minimum = 1, default = 1)]
     pub page: Option<i64>,
+    /// Items per page, 1–100.
     #[serde(rename = "per_page")]
-    #[param(rename = "per_page")]
+    #[param(rename = "per_page", minimum = 1, maximum = 100, default = 20)]
     pub per_page: Option<i64>,
     /// Keyset cursor: the connections whose id is greater (the `next` of
     /// the previous page; `0` starts). Not with `page`.
@@ -101,13 +104,14 @@ pub struct ConnectionListQuery {
 }
 
 /// Creates a connection between two resources under the allowed rules.
-#[utoipa::path(post, path = "/api/{projectSlug}/{environmentSlug}/resource-connections", tag = "resource-connections", security(("bearer" = [])),
+#[utoipa::path(post, operation_id = "createResourceConnection", path = "/api/{projectSlug}/{environmentSlug}/resource-connections", tag = "resource-connections", security(("bearer" = [])),
     params(("projectSlug" = String, Path), ("environmentSlug" = String, Path)),
     request_body = CreateConnectionRequest,
     responses(
         (status = 201, description = "Resource connection created successfully", body = Envelope<ConnectionDto>),
         (status = 400, description = "Connection not allowed; type mismatch; self-connection; invalid field", body = ErrorBody,
             example = json!({"error": "Connection not allowed", "message": "Connection from application to database is not allowed. Please configure this connection in allowed_connections table."})),
+        (status = 401, description = "Not authenticated", body = ErrorBody),
         (status = 403, description = "Project access denied, or role too low", body = ErrorBody),
         (status = 404, description = "Source or target resource not found", body = ErrorBody),
         (status = 409, description = "The same connection exists", body = ErrorBody),
@@ -143,11 +147,12 @@ pub(crate) async fn create(
 }
 
 /// Lists the environment's live connections, optionally filtered.
-#[utoipa::path(get, path = "/api/{projectSlug}/{environmentSlug}/resource-connections", tag = "resource-connections", security(("bearer" = [])),
+#[utoipa::path(get, operation_id = "listResourceConnections", path = "/api/{projectSlug}/{environmentSlug}/resource-connections", tag = "resource-connections", security(("bearer" = [])),
     params(("projectSlug" = String, Path), ("environmentSlug" = String, Path), ConnectionListQuery),
     responses(
         (status = 200, description = "Resource connections retrieved successfully", body = ListEnvelope<ConnectionDto>),
         (status = 400, description = "Invalid filter value", body = ErrorBody),
+        (status = 401, description = "Not authenticated", body = ErrorBody),
         (status = 403, description = "Project access denied", body = ErrorBody),
         (status = 404, description = "Project or environment not found", body = ErrorBody),
     ))]
@@ -186,11 +191,12 @@ pub(crate) async fn list(
 }
 
 /// A live connection.
-#[utoipa::path(get, path = "/api/{projectSlug}/{environmentSlug}/resource-connections/{connectionId}", tag = "resource-connections", security(("bearer" = [])),
+#[utoipa::path(get, operation_id = "getResourceConnection", path = "/api/{projectSlug}/{environmentSlug}/resource-connections/{connectionId}", tag = "resource-connections", security(("bearer" = [])),
     params(("projectSlug" = String, Path), ("environmentSlug" = String, Path), ("connectionId" = i64, Path)),
     responses(
         (status = 200, description = "Resource connection retrieved successfully", body = Envelope<ConnectionDto>),
         (status = 400, description = "Invalid connection ID", body = ErrorBody),
+        (status = 401, description = "Not authenticated", body = ErrorBody),
         (status = 403, description = "Project access denied", body = ErrorBody),
         (status = 404, description = "Resource connection not found", body = ErrorBody),
     ))]
@@ -213,13 +219,14 @@ pub(crate) async fn get_one(
 
 /// Updates status (through the state machine), details (merge patch) and
 /// the error message.
-#[utoipa::path(patch, path = "/api/{projectSlug}/{environmentSlug}/resource-connections/{connectionId}", tag = "resource-connections", security(("bearer" = [])),
+#[utoipa::path(patch, operation_id = "updateResourceConnection", path = "/api/{projectSlug}/{environmentSlug}/resource-connections/{connectionId}", tag = "resource-connections", security(("bearer" = [])),
     params(("projectSlug" = String, Path), ("environmentSlug" = String, Path), ("connectionId" = i64, Path)),
     request_body = UpdateConnectionRequest,
     responses(
         (status = 200, description = "Resource connection updated successfully", body = Envelope<ConnectionDto>),
         (status = 400, description = "Invalid status transition, invalid field", body = ErrorBody,
             example = json!({"error": "Invalid status transition", "message": "Cannot change status from connected to pending"})),
+        (status = 401, description = "Not authenticated", body = ErrorBody),
         (status = 403, description = "Project access denied, or role too low", body = ErrorBody),
         (status = 404, description = "Resource connection not found", body = ErrorBody),
         (status = 409, description = "Changed by a concurrent request", body = ErrorBody),
@@ -257,11 +264,12 @@ pub(crate) async fn update(
 }
 
 /// Soft-deletes a connection.
-#[utoipa::path(delete, path = "/api/{projectSlug}/{environmentSlug}/resource-connections/{connectionId}", tag = "resource-connections", security(("bearer" = [])),
+#[utoipa::path(delete, operation_id = "deleteResourceConnection", path = "/api/{projectSlug}/{environmentSlug}/resource-connections/{connectionId}", tag = "resource-connections", security(("bearer" = [])),
     params(("projectSlug" = String, Path), ("environmentSlug" = String, Path), ("connectionId" = i64, Path)),
     responses(
         (status = 200, description = "Resource connection deleted successfully", body = MessageOnly),
         (status = 400, description = "Invalid connection ID", body = ErrorBody),
+        (status = 401, description = "Not authenticated", body = ErrorBody),
         (status = 403, description = "Project access denied, or role too low", body = ErrorBody),
         (status = 404, description = "Resource connection not found", body = ErrorBody),
     ))]

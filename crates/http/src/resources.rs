@@ -89,7 +89,11 @@ pub struct ResourceListQuery {
     #[serde(rename = "type")]
     #[param(rename = "type", example = "subdomain")]
     pub resource_type: Option<String>,
+    /// Page number, from 1.
+    #[param(minimum = 1, default = 1)]
     pub page: Option<i64>,
+    /// Items per page, 1–100.
+    #[param(minimum = 1, maximum = 100, default = 20)]
     pub per_page: Option<i64>,
     /// Keyset cursor: the resources whose id is greater (the `next` of the
     /// previous page; `0` starts). Not with `page`.
@@ -179,7 +183,7 @@ pub(crate) fn update_input(b: UpdateResourceRequest) -> Result<UpdateResourceInp
 
 /// Lists live resources of the environment (`?type=subdomain` lists
 /// subdomains).
-#[utoipa::path(get, path = "/api/{projectSlug}/{environmentSlug}/resources", tag = "resources", security(("bearer" = [])),
+#[utoipa::path(get, operation_id = "listResources", path = "/api/{projectSlug}/{environmentSlug}/resources", tag = "resources", security(("bearer" = [])),
     params(("projectSlug" = String, Path), ("environmentSlug" = String, Path), ResourceListQuery),
     responses(
         (status = 200, description = "Resources retrieved successfully", body = ListEnvelope<ResourceDto>),
@@ -212,12 +216,13 @@ pub(crate) async fn list(
 }
 
 /// Creates a resource of any type.
-#[utoipa::path(post, path = "/api/{projectSlug}/{environmentSlug}/resources", tag = "resources", security(("bearer" = [])),
+#[utoipa::path(post, operation_id = "createResource", path = "/api/{projectSlug}/{environmentSlug}/resources", tag = "resources", security(("bearer" = [])),
     params(("projectSlug" = String, Path), ("environmentSlug" = String, Path)),
     request_body = CreateResourceRequest,
     responses(
         (status = 201, description = "Resource created successfully", body = Envelope<ResourceDto>),
         (status = 400, description = "Invalid field, unknown type, unknown or server-owned field, duplicate subdomain", body = ErrorBody),
+        (status = 401, description = "Not authenticated", body = ErrorBody),
         (status = 403, description = "Project access denied, or role too low", body = ErrorBody),
         (status = 404, description = "Project or environment not found", body = ErrorBody),
         (status = 409, description = "A live resource of this type has the name", body = ErrorBody),
@@ -255,11 +260,12 @@ pub(crate) async fn create(
 }
 
 /// A live resource.
-#[utoipa::path(get, path = "/api/{projectSlug}/{environmentSlug}/resources/{id}", tag = "resources", security(("bearer" = [])),
+#[utoipa::path(get, operation_id = "getResource", path = "/api/{projectSlug}/{environmentSlug}/resources/{id}", tag = "resources", security(("bearer" = [])),
     params(("projectSlug" = String, Path), ("environmentSlug" = String, Path), ("id" = i64, Path, description = "Resource id")),
     responses(
         (status = 200, description = "Resource retrieved successfully", body = Envelope<ResourceDto>),
         (status = 400, description = "Invalid resource ID", body = ErrorBody),
+        (status = 401, description = "Not authenticated", body = ErrorBody),
         (status = 403, description = "Project access denied", body = ErrorBody),
         (status = 404, description = "Resource not found", body = ErrorBody),
     ))]
@@ -280,12 +286,13 @@ pub(crate) async fn get_one(
 
 /// Updates name, config, position, credential connection (and a
 /// subdomain's parent domain).
-#[utoipa::path(patch, path = "/api/{projectSlug}/{environmentSlug}/resources/{id}", tag = "resources", security(("bearer" = [])),
+#[utoipa::path(patch, operation_id = "updateResource", path = "/api/{projectSlug}/{environmentSlug}/resources/{id}", tag = "resources", security(("bearer" = [])),
     params(("projectSlug" = String, Path), ("environmentSlug" = String, Path), ("id" = i64, Path, description = "Resource id")),
     request_body = UpdateResourceRequest,
     responses(
         (status = 200, description = "Resource updated successfully", body = Envelope<ResourceDto>),
         (status = 400, description = "Invalid resource ID or field", body = ErrorBody),
+        (status = 401, description = "Not authenticated", body = ErrorBody),
         (status = 403, description = "Project access denied, or role too low", body = ErrorBody),
         (status = 404, description = "Resource not found", body = ErrorBody),
         (status = 409, description = "Name taken", body = ErrorBody),
@@ -324,7 +331,7 @@ pub struct DeletedResource {
 
 /// Soft-deletes a resource (subdomains too) and every connection touching
 /// it, in one transaction.
-#[utoipa::path(delete, path = "/api/{projectSlug}/{environmentSlug}/resources/{id}", tag = "resources", security(("bearer" = [])),
+#[utoipa::path(delete, operation_id = "deleteResource", path = "/api/{projectSlug}/{environmentSlug}/resources/{id}", tag = "resources", security(("bearer" = [])),
     params(("projectSlug" = String, Path), ("environmentSlug" = String, Path), ("id" = i64, Path, description = "Resource id")),
     responses(
         (status = 200, description = "Resource deleted successfully", body = Envelope<DeletedResource>),
@@ -355,11 +362,12 @@ pub(crate) async fn delete_one(
 }
 
 /// Restores a soft-deleted resource (its connections stay deleted).
-#[utoipa::path(post, path = "/api/{projectSlug}/{environmentSlug}/resources/{id}/restore", tag = "resources", security(("bearer" = [])),
+#[utoipa::path(post, operation_id = "restoreResource", path = "/api/{projectSlug}/{environmentSlug}/resources/{id}/restore", tag = "resources", security(("bearer" = [])),
     params(("projectSlug" = String, Path), ("environmentSlug" = String, Path), ("id" = i64, Path, description = "Resource id")),
     responses(
         (status = 200, description = "Resource restored successfully", body = Envelope<ResourceDto>),
         (status = 400, description = "Invalid resource ID", body = ErrorBody),
+        (status = 401, description = "Not authenticated", body = ErrorBody),
         (status = 403, description = "Project access denied, or role too low", body = ErrorBody),
         (status = 404, description = "No such resource", body = ErrorBody),
         (status = 409, description = "Not deleted, or a live resource took its name", body = ErrorBody),
@@ -417,11 +425,12 @@ pub struct ResourceConnectionsResponse {
 }
 
 /// Every live connection with the resource at either end (seed 000).
-#[utoipa::path(get, path = "/api/{projectSlug}/{environmentSlug}/resources/{resourceType}/{resourceId}/connections", tag = "resource-connections", security(("bearer" = [])),
+#[utoipa::path(get, operation_id = "listConnectionsOfResource", path = "/api/{projectSlug}/{environmentSlug}/resources/{resourceType}/{resourceId}/connections", tag = "resource-connections", security(("bearer" = [])),
     params(("projectSlug" = String, Path), ("environmentSlug" = String, Path), ("resourceType" = String, Path), ("resourceId" = i64, Path)),
     responses(
         (status = 200, description = "Resource connections retrieved successfully", body = ResourceConnectionsResponse),
         (status = 400, description = "Unknown type or invalid id", body = ErrorBody),
+        (status = 401, description = "Not authenticated", body = ErrorBody),
         (status = 403, description = "Project access denied", body = ErrorBody),
         (status = 404, description = "No live resource of that type and id", body = ErrorBody),
     ))]
@@ -467,10 +476,11 @@ pub struct GraphDto {
 
 /// Every live resource (nodes) and live connection (edges) of the
 /// environment in one consistent read, for a canvas to draw in one request.
-#[utoipa::path(get, path = "/api/{projectSlug}/{environmentSlug}/graph", tag = "resources", security(("bearer" = [])),
+#[utoipa::path(get, operation_id = "getGraph", path = "/api/{projectSlug}/{environmentSlug}/graph", tag = "resources", security(("bearer" = [])),
     params(("projectSlug" = String, Path), ("environmentSlug" = String, Path)),
     responses(
         (status = 200, description = "Graph retrieved successfully", body = Envelope<GraphDto>),
+        (status = 401, description = "Not authenticated", body = ErrorBody),
         (status = 403, description = "Project access denied", body = ErrorBody),
         (status = 404, description = "Project or environment not found", body = ErrorBody),
     ))]

@@ -137,7 +137,11 @@ pub struct UpdateSubdomainRequest {
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct SubdomainListQuery {
+    /// Page number, from 1.
+    #[param(minimum = 1, default = 1)]
     pub page: Option<i64>,
+    /// Items per page, 1–100.
+    #[param(minimum = 1, maximum = 100, default = 20)]
     pub per_page: Option<i64>,
 }
 
@@ -174,7 +178,7 @@ async fn find_subdomain(
 }
 
 /// Creates a subdomain.
-#[utoipa::path(post, path = "/api/{projectSlug}/{environmentSlug}/subdomains", tag = "subdomains", security(("bearer" = [])),
+#[utoipa::path(post, operation_id = "createSubdomain", path = "/api/{projectSlug}/{environmentSlug}/subdomains", tag = "subdomains", security(("bearer" = [])),
     params(("projectSlug" = String, Path), ("environmentSlug" = String, Path)),
     request_body = CreateSubdomainRequest,
     responses(
@@ -243,7 +247,7 @@ pub(crate) async fn create(
 }
 
 /// Lists the environment's live subdomains.
-#[utoipa::path(get, path = "/api/{projectSlug}/{environmentSlug}/subdomains", tag = "subdomains", security(("bearer" = [])),
+#[utoipa::path(get, operation_id = "listSubdomains", path = "/api/{projectSlug}/{environmentSlug}/subdomains", tag = "subdomains", security(("bearer" = [])),
     params(("projectSlug" = String, Path), ("environmentSlug" = String, Path), SubdomainListQuery),
     responses(
         (status = 200, description = "Subdomains retrieved successfully", body = SubdomainList),
@@ -277,7 +281,7 @@ pub(crate) async fn list(
 }
 
 /// A subdomain.
-#[utoipa::path(get, path = "/api/{projectSlug}/{environmentSlug}/subdomains/{id}", tag = "subdomains", security(("bearer" = [])),
+#[utoipa::path(get, operation_id = "getSubdomain", path = "/api/{projectSlug}/{environmentSlug}/subdomains/{id}", tag = "subdomains", security(("bearer" = [])),
     params(("projectSlug" = String, Path), ("environmentSlug" = String, Path), ("id" = i64, Path, description = "The subdomain ID")),
     responses(
         (status = 200, description = "Subdomain retrieved successfully", body = Envelope<SubdomainDto>),
@@ -302,12 +306,13 @@ pub(crate) async fn get_one(
 }
 
 /// Moves a subdomain on the canvas or changes its parent domain.
-#[utoipa::path(patch, path = "/api/{projectSlug}/{environmentSlug}/subdomains/{id}", tag = "subdomains", security(("bearer" = [])),
+#[utoipa::path(patch, operation_id = "updateSubdomain", path = "/api/{projectSlug}/{environmentSlug}/subdomains/{id}", tag = "subdomains", security(("bearer" = [])),
     params(("projectSlug" = String, Path), ("environmentSlug" = String, Path), ("id" = i64, Path, description = "The subdomain ID")),
     request_body = UpdateSubdomainRequest,
     responses(
         (status = 200, description = "Subdomain updated successfully", body = Envelope<SubdomainDto>),
         (status = 400, description = "Invalid subdomain ID or field, or duplicate subdomain", body = ErrorBody),
+        (status = 401, description = "Not authenticated", body = ErrorBody),
         (status = 403, description = "Access denied", body = ErrorBody),
         (status = 404, description = "Subdomain not found", body = ErrorBody),
     ))]
