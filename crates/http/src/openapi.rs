@@ -3,7 +3,9 @@
 //! into the binary: no CDN, no external request).
 
 use actix_web::{HttpResponse, get, web};
+use utoipa::openapi::path::{Operation, ParameterIn};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::openapi::{Content, Ref, RefOr, ResponseBuilder};
 use utoipa::{Modify, OpenApi};
 use utoipa_swagger_ui::{Config, SwaggerUi};
 
@@ -75,7 +77,7 @@ use utoipa_swagger_ui::{Config, SwaggerUi};
         crate::credential_connections::used_by,
     ),
     components(schemas(crate::error::ErrorBody)),
-    modifiers(&BearerAuth),
+    modifiers(&BearerAuth, &ExtractorAnswers),
     tags(
         (name = "auth", description = "Accounts and tokens"),
         (name = "projects", description = "Projects and their icons (seed 004)"),
@@ -105,6 +107,72 @@ impl Modify for BearerAuth {
                     .build(),
             ),
         );
+    }
+}
+
+/// The answers the extractors give before any handler runs, added to every
+/// operation they apply to unless the handler documents them itself:
+/// `ApiJson` bodies are 400 (not JSON, wrong fields), 413 (over
+/// [`crate::JSON_BODY_LIMIT`]) and 415 (not `application/json`); a typed
+/// path parameter (a UUID or an integer) or any query string is 400 when
+/// malformed or unknown. One rule here instead of three lines in each of
+/// sixty annotations, so a new route cannot forget them.
+struct ExtractorAnswers;
+
+impl ExtractorAnswers {
+    fn add(op: &mut Operation, status: &str, description: &str) {
+        op.responses
+            .responses
+            .entry(status.to_owned())
+            .or_insert_with(|| {
+                RefOr::T(
+                    ResponseBuilder::new()
+                        .description(description)
+                        .content(
+                            "application/json",
+                            Content::new(Some(Ref::from_schema_name("ErrorBody"))),
+                        )
+                        .build(),
+                )
+            });
+    }
+
+    fn typed_path_or_query(op: &Operation) -> bool {
+        op.parameters
+            .iter()
+            .flatten()
+            .any(|p| match p.parameter_in {
+                ParameterIn::Query => true,
+                ParameterIn::Path => serde_json::to_value(&p.schema)
+                    .is_ok_and(|s| s["format"] == "uuid" || s["type"] == "integer"),
+                _ => false,
+            })
+    }
+}
+
+impl Modify for ExtractorAnswers {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        for item in openapi.paths.paths.values_mut() {
+            for op in [
+                &mut item.get,
+                &mut item.put,
+                &mut item.post,
+                &mut item.delete,
+                &mut item.patch,
+            ]
+            .into_iter()
+            .flatten()
+            {
+                if op.request_body.is_some() {
+                    Self::add(op, "400", "Malformed body, wrong or unknown field");
+                    Self::add(op, "413", "Body over 256 KiB");
+                    Self::add(op, "415", "Body not application/json");
+                }
+                if Self::typed_path_or_query(op) {
+                    Self::add(op, "400", "Malformed path or query parameter");
+                }
+            }
+        }
     }
 }
 
@@ -231,6 +299,35 @@ mod tests {
             }
         }
         assert!(authenticated >= 50, "only {authenticated} authenticated");
+    }
+
+    /// What every operation of a kind answers before its handler runs: a
+    /// body that is not JSON (400), too large (413) or of another media
+    /// type (415); a malformed id or paging parameter (400).
+    #[test]
+    fn every_operation_documents_what_its_extractors_answer() {
+        let mut missing = Vec::new();
+        for (method, path, op) in operations() {
+            let params = op["parameters"].as_array().cloned().unwrap_or_default();
+            let mut want: Vec<&str> = Vec::new();
+            if op["requestBody"].is_object() {
+                want.extend(["400", "413", "415"]);
+            }
+            let typed_path_param = params.iter().any(|p| {
+                p["in"] == "path"
+                    && (p["schema"]["format"] == "uuid" || p["schema"]["type"] == "integer")
+            });
+            let query = params.iter().any(|p| p["in"] == "query");
+            if typed_path_param || query {
+                want.push("400");
+            }
+            for status in want {
+                if !op["responses"][status].is_object() {
+                    missing.push(format!("{method} {path}: {status}"));
+                }
+            }
+        }
+        assert!(missing.is_empty(), "undocumented answers: {missing:#?}");
     }
 
     #[test]
