@@ -97,11 +97,13 @@ pub struct CreateEnvironmentRequest {
 #[serde(deny_unknown_fields)]
 pub struct UpdateEnvironmentRequest {
     #[serde(default, deserialize_with = "non_null")]
+    #[schema(nullable = false)]
     pub name: Option<String>,
     #[serde(default, deserialize_with = "nullable")]
     #[schema(value_type = Option<String>)]
     pub display_name: Option<Option<String>>,
     #[serde(rename = "type", default, deserialize_with = "non_null")]
+    #[schema(nullable = false)]
     pub env_type: Option<String>,
     #[serde(default, deserialize_with = "nullable")]
     #[schema(value_type = Option<String>)]

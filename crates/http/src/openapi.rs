@@ -330,6 +330,38 @@ mod tests {
         assert!(missing.is_empty(), "undocumented answers: {missing:#?}");
     }
 
+    /// A field that may be left out but not cleared (`non_null` in the
+    /// DTOs: `null` is a 400) is not nullable in the document.
+    #[test]
+    fn fields_that_refuse_null_are_not_nullable() {
+        let doc = serde_json::to_value(ApiDoc::openapi()).unwrap();
+        let schemas = &doc["components"]["schemas"];
+        for (schema, field) in [
+            ("UpdateProjectRequest", "name"),
+            ("UpdateProjectRequest", "single_server_mode"),
+            ("UpdateProjectRequest", "auto_error_tracking_enabled"),
+            ("UpdateEnvironmentRequest", "name"),
+            ("UpdateEnvironmentRequest", "type"),
+            ("UpdateConnectionRequest", "status"),
+            ("UpdateResourceRequest", "name"),
+            ("UpdateResourceRequest", "config"),
+            ("UpdateResourceRequest", "positionX"),
+            ("UpdateResourceRequest", "position"),
+            ("UpdateSubdomainRequest", "positionY"),
+        ] {
+            let property = &schemas[schema]["properties"][field];
+            assert!(property.is_object(), "{schema}.{field} missing");
+            let text = property.to_string();
+            assert!(
+                !text.contains("\"null\""),
+                "{schema}.{field} is nullable: {text}"
+            );
+        }
+        // While the clearable ones stay nullable.
+        let display = schemas["UpdateProjectRequest"]["properties"]["display_name"].to_string();
+        assert!(display.contains("\"null\""), "{display}");
+    }
+
     #[test]
     fn paging_parameters_carry_the_enforced_limits() {
         let mut paged = 0;

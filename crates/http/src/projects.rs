@@ -106,7 +106,7 @@ pub struct CreateProjectRequest {
 #[serde(deny_unknown_fields)]
 pub struct UpdateProjectRequest {
     #[serde(default, deserialize_with = "non_null")]
-    #[schema(example = "my-saas-v2")]
+    #[schema(nullable = false, example = "my-saas-v2")]
     pub name: Option<String>,
     #[serde(default, deserialize_with = "nullable")]
     #[schema(value_type = Option<String>)]
@@ -118,12 +118,13 @@ pub struct UpdateProjectRequest {
     #[schema(value_type = Option<String>)]
     pub color: Option<Option<String>>,
     #[serde(default, deserialize_with = "non_null")]
+    #[schema(nullable = false)]
     pub single_server_mode: Option<bool>,
     #[serde(default, deserialize_with = "nullable")]
     #[schema(value_type = Option<Uuid>)]
     pub default_server_id: Option<Option<Uuid>>,
     #[serde(default, deserialize_with = "non_null")]
-    #[schema(example = true)]
+    #[schema(nullable = false, example = true)]
     pub auto_error_tracking_enabled: Option<bool>,
 }
 

@@ -61,7 +61,7 @@ pub struct CreateConnectionRequest {
 pub struct UpdateConnectionRequest {
     /// Moves through the status state machine.
     #[serde(default, deserialize_with = "non_null")]
-    #[schema(example = "connected")]
+    #[schema(nullable = false, example = "connected")]
     pub status: Option<String>,
     /// A JSON merge patch (RFC 7386) applied to the stored details; `null`
     /// removes them.

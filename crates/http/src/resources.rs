@@ -141,18 +141,22 @@ pub struct PositionInput {
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct UpdateResourceRequest {
     #[serde(default, deserialize_with = "non_null")]
+    #[schema(nullable = false)]
     pub name: Option<String>,
     #[serde(default, deserialize_with = "non_null")]
-    #[schema(value_type = Option<Object>)]
+    #[schema(nullable = false, value_type = Object)]
     pub config: Option<serde_json::Value>,
     #[serde(default, deserialize_with = "nullable")]
     #[schema(value_type = Option<String>)]
     pub credential_conn_id: Option<Option<String>>,
     #[serde(default, deserialize_with = "non_null")]
+    #[schema(nullable = false)]
     pub position_x: Option<f64>,
     #[serde(default, deserialize_with = "non_null")]
+    #[schema(nullable = false)]
     pub position_y: Option<f64>,
     #[serde(default, deserialize_with = "non_null")]
+    #[schema(nullable = false)]
     pub position: Option<PositionInput>,
     /// Subdomains only; `null` clears.
     #[serde(default, deserialize_with = "nullable")]

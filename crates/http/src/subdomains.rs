@@ -121,10 +121,13 @@ pub struct CreateSubdomainRequest {
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct UpdateSubdomainRequest {
     #[serde(default, deserialize_with = "non_null")]
+    #[schema(nullable = false)]
     pub position_x: Option<f64>,
     #[serde(default, deserialize_with = "non_null")]
+    #[schema(nullable = false)]
     pub position_y: Option<f64>,
     #[serde(default, deserialize_with = "non_null")]
+    #[schema(nullable = false)]
     pub position: Option<PositionInput>,
     /// `null` clears.
     #[serde(default, deserialize_with = "nullable")]
