@@ -99,7 +99,7 @@ pub(crate) async fn create(
 
 /// Removes a rule (instance administrators only). Existing connections stay.
 #[utoipa::path(delete, operation_id = "deleteAllowedConnection", path = "/api/v1/allowed-connections/{id}", tag = "resource-connections", security(("bearer" = [])),
-    params(("id" = i64, Path)),
+    params(("id" = i64, Path, minimum = 1)),
     responses(
         (status = 204, description = "Removed"),
         (status = 400, description = "Invalid id", body = ErrorBody),

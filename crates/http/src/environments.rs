@@ -76,13 +76,16 @@ impl From<Environment> for EnvironmentDto {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateEnvironmentRequest {
-    #[schema(example = "staging")]
+    #[schema(pattern = "^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$", example = "staging")]
     pub name: String,
     #[schema(example = "Staging")]
     pub display_name: Option<String>,
     /// Defaults to `development`.
     #[serde(rename = "type")]
-    #[schema(example = "staging")]
+    #[schema(
+        pattern = "^(production|staging|development|preview)$",
+        example = "staging"
+    )]
     pub env_type: Option<String>,
     #[schema(example = "Pre-production environment")]
     pub description: Option<String>,
@@ -97,13 +100,17 @@ pub struct CreateEnvironmentRequest {
 #[serde(deny_unknown_fields)]
 pub struct UpdateEnvironmentRequest {
     #[serde(default, deserialize_with = "non_null")]
-    #[schema(nullable = false)]
+    #[schema(nullable = false, pattern = "^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")]
     pub name: Option<String>,
     #[serde(default, deserialize_with = "nullable")]
     #[schema(value_type = Option<String>)]
     pub display_name: Option<Option<String>>,
+    /// production, staging, development or preview.
     #[serde(rename = "type", default, deserialize_with = "non_null")]
-    #[schema(nullable = false)]
+    #[schema(
+        nullable = false,
+        pattern = "^(production|staging|development|preview)$"
+    )]
     pub env_type: Option<String>,
     #[serde(default, deserialize_with = "nullable")]
     #[schema(value_type = Option<String>)]
@@ -120,7 +127,10 @@ pub struct UpdateEnvironmentRequest {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CloneEnvironmentRequest {
-    #[schema(example = "staging-v2")]
+    #[schema(
+        pattern = "^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$",
+        example = "staging-v2"
+    )]
     pub name: String,
     /// Defaults to the source's type.
     #[serde(rename = "type")]

@@ -123,7 +123,7 @@ pub struct CreateInviteRequest {
     #[schema(example = "grace@example.com")]
     pub email: String,
     /// `admin`, `member` or `viewer`, never above the inviter's role.
-    #[schema(example = "member")]
+    #[schema(pattern = "^(admin|member|viewer)$", example = "member")]
     pub role: String,
 }
 

@@ -62,7 +62,7 @@ impl From<MemberView> for MemberDto {
 pub struct AddMemberRequest {
     pub user_id: Uuid,
     /// `admin`, `member` or `viewer` (never above the caller's own role).
-    #[schema(example = "member")]
+    #[schema(pattern = "^(admin|member|viewer)$", example = "member")]
     pub role: String,
 }
 
@@ -70,7 +70,8 @@ pub struct AddMemberRequest {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateMemberRequest {
-    #[schema(example = "admin")]
+    /// `admin`, `member` or `viewer`; `owner` only through `/transfer`.
+    #[schema(pattern = "^(admin|member|viewer)$", example = "admin")]
     pub role: String,
 }
 

@@ -362,6 +362,26 @@ mod tests {
         assert!(display.contains("\"null\""), "{display}");
     }
 
+    /// Resources, subdomains, resource connections and allowed-connection
+    /// rules have positive integer ids: anything below 1 is a 400.
+    #[test]
+    fn integer_path_ids_are_positive() {
+        let mut ids = 0;
+        for (method, path, op) in operations() {
+            for p in op["parameters"]
+                .as_array()
+                .map(Vec::as_slice)
+                .unwrap_or_default()
+            {
+                if p["in"] == "path" && p["schema"]["type"] == "integer" {
+                    ids += 1;
+                    assert_eq!(p["schema"]["minimum"], 1, "{method} {path}: {p}");
+                }
+            }
+        }
+        assert!(ids >= 11, "only {ids} integer path ids");
+    }
+
     #[test]
     fn paging_parameters_carry_the_enforced_limits() {
         let mut paged = 0;

@@ -87,7 +87,7 @@ impl From<ProjectWithRole> for ProjectDto {
 pub struct CreateProjectRequest {
     /// Slug used in `/api/:projectSlug/...` paths: lowercase letters,
     /// digits and hyphens, 1–63 characters.
-    #[schema(example = "my-saas")]
+    #[schema(pattern = "^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$", example = "my-saas")]
     pub name: String,
     #[schema(example = "My SaaS App")]
     pub display_name: Option<String>,
@@ -106,7 +106,11 @@ pub struct CreateProjectRequest {
 #[serde(deny_unknown_fields)]
 pub struct UpdateProjectRequest {
     #[serde(default, deserialize_with = "non_null")]
-    #[schema(nullable = false, example = "my-saas-v2")]
+    #[schema(
+        nullable = false,
+        pattern = "^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$",
+        example = "my-saas-v2"
+    )]
     pub name: Option<String>,
     #[serde(default, deserialize_with = "nullable")]
     #[schema(value_type = Option<String>)]

@@ -192,7 +192,7 @@ pub(crate) async fn list(
 
 /// A live connection.
 #[utoipa::path(get, operation_id = "getResourceConnection", path = "/api/{projectSlug}/{environmentSlug}/resource-connections/{connectionId}", tag = "resource-connections", security(("bearer" = [])),
-    params(("projectSlug" = String, Path), ("environmentSlug" = String, Path), ("connectionId" = i64, Path)),
+    params(("projectSlug" = String, Path), ("environmentSlug" = String, Path), ("connectionId" = i64, Path, minimum = 1)),
     responses(
         (status = 200, description = "Resource connection retrieved successfully", body = Envelope<ConnectionDto>),
         (status = 400, description = "Invalid connection ID", body = ErrorBody),
@@ -220,7 +220,7 @@ pub(crate) async fn get_one(
 /// Updates status (through the state machine), details (merge patch) and
 /// the error message.
 #[utoipa::path(patch, operation_id = "updateResourceConnection", path = "/api/{projectSlug}/{environmentSlug}/resource-connections/{connectionId}", tag = "resource-connections", security(("bearer" = [])),
-    params(("projectSlug" = String, Path), ("environmentSlug" = String, Path), ("connectionId" = i64, Path)),
+    params(("projectSlug" = String, Path), ("environmentSlug" = String, Path), ("connectionId" = i64, Path, minimum = 1)),
     request_body = UpdateConnectionRequest,
     responses(
         (status = 200, description = "Resource connection updated successfully", body = Envelope<ConnectionDto>),
@@ -265,7 +265,7 @@ pub(crate) async fn update(
 
 /// Soft-deletes a connection.
 #[utoipa::path(delete, operation_id = "deleteResourceConnection", path = "/api/{projectSlug}/{environmentSlug}/resource-connections/{connectionId}", tag = "resource-connections", security(("bearer" = [])),
-    params(("projectSlug" = String, Path), ("environmentSlug" = String, Path), ("connectionId" = i64, Path)),
+    params(("projectSlug" = String, Path), ("environmentSlug" = String, Path), ("connectionId" = i64, Path, minimum = 1)),
     responses(
         (status = 200, description = "Resource connection deleted successfully", body = MessageOnly),
         (status = 400, description = "Invalid connection ID", body = ErrorBody),

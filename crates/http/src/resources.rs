@@ -265,7 +265,7 @@ pub(crate) async fn create(
 
 /// A live resource.
 #[utoipa::path(get, operation_id = "getResource", path = "/api/{projectSlug}/{environmentSlug}/resources/{id}", tag = "resources", security(("bearer" = [])),
-    params(("projectSlug" = String, Path), ("environmentSlug" = String, Path), ("id" = i64, Path, description = "Resource id")),
+    params(("projectSlug" = String, Path), ("environmentSlug" = String, Path), ("id" = i64, Path, minimum = 1, description = "Resource id")),
     responses(
         (status = 200, description = "Resource retrieved successfully", body = Envelope<ResourceDto>),
         (status = 400, description = "Invalid resource ID", body = ErrorBody),
@@ -291,7 +291,7 @@ pub(crate) async fn get_one(
 /// Updates name, config, position, credential connection (and a
 /// subdomain's parent domain).
 #[utoipa::path(patch, operation_id = "updateResource", path = "/api/{projectSlug}/{environmentSlug}/resources/{id}", tag = "resources", security(("bearer" = [])),
-    params(("projectSlug" = String, Path), ("environmentSlug" = String, Path), ("id" = i64, Path, description = "Resource id")),
+    params(("projectSlug" = String, Path), ("environmentSlug" = String, Path), ("id" = i64, Path, minimum = 1, description = "Resource id")),
     request_body = UpdateResourceRequest,
     responses(
         (status = 200, description = "Resource updated successfully", body = Envelope<ResourceDto>),
@@ -336,7 +336,7 @@ pub struct DeletedResource {
 /// Soft-deletes a resource (subdomains too) and every connection touching
 /// it, in one transaction.
 #[utoipa::path(delete, operation_id = "deleteResource", path = "/api/{projectSlug}/{environmentSlug}/resources/{id}", tag = "resources", security(("bearer" = [])),
-    params(("projectSlug" = String, Path), ("environmentSlug" = String, Path), ("id" = i64, Path, description = "Resource id")),
+    params(("projectSlug" = String, Path), ("environmentSlug" = String, Path), ("id" = i64, Path, minimum = 1, description = "Resource id")),
     responses(
         (status = 200, description = "Resource deleted successfully", body = Envelope<DeletedResource>),
         (status = 400, description = "Invalid resource ID", body = ErrorBody),
@@ -367,7 +367,7 @@ pub(crate) async fn delete_one(
 
 /// Restores a soft-deleted resource (its connections stay deleted).
 #[utoipa::path(post, operation_id = "restoreResource", path = "/api/{projectSlug}/{environmentSlug}/resources/{id}/restore", tag = "resources", security(("bearer" = [])),
-    params(("projectSlug" = String, Path), ("environmentSlug" = String, Path), ("id" = i64, Path, description = "Resource id")),
+    params(("projectSlug" = String, Path), ("environmentSlug" = String, Path), ("id" = i64, Path, minimum = 1, description = "Resource id")),
     responses(
         (status = 200, description = "Resource restored successfully", body = Envelope<ResourceDto>),
         (status = 400, description = "Invalid resource ID", body = ErrorBody),
@@ -430,7 +430,7 @@ pub struct ResourceConnectionsResponse {
 
 /// Every live connection with the resource at either end (seed 000).
 #[utoipa::path(get, operation_id = "listConnectionsOfResource", path = "/api/{projectSlug}/{environmentSlug}/resources/{resourceType}/{resourceId}/connections", tag = "resource-connections", security(("bearer" = [])),
-    params(("projectSlug" = String, Path), ("environmentSlug" = String, Path), ("resourceType" = String, Path), ("resourceId" = i64, Path)),
+    params(("projectSlug" = String, Path), ("environmentSlug" = String, Path), ("resourceType" = String, Path), ("resourceId" = i64, Path, minimum = 1)),
     responses(
         (status = 200, description = "Resource connections retrieved successfully", body = ResourceConnectionsResponse),
         (status = 400, description = "Unknown type or invalid id", body = ErrorBody),

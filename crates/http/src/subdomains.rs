@@ -285,7 +285,7 @@ pub(crate) async fn list(
 
 /// A subdomain.
 #[utoipa::path(get, operation_id = "getSubdomain", path = "/api/{projectSlug}/{environmentSlug}/subdomains/{id}", tag = "subdomains", security(("bearer" = [])),
-    params(("projectSlug" = String, Path), ("environmentSlug" = String, Path), ("id" = i64, Path, description = "The subdomain ID")),
+    params(("projectSlug" = String, Path), ("environmentSlug" = String, Path), ("id" = i64, Path, minimum = 1, description = "The subdomain ID")),
     responses(
         (status = 200, description = "Subdomain retrieved successfully", body = Envelope<SubdomainDto>),
         (status = 400, description = "Invalid subdomain ID", body = ErrorBody),
@@ -310,7 +310,7 @@ pub(crate) async fn get_one(
 
 /// Moves a subdomain on the canvas or changes its parent domain.
 #[utoipa::path(patch, operation_id = "updateSubdomain", path = "/api/{projectSlug}/{environmentSlug}/subdomains/{id}", tag = "subdomains", security(("bearer" = [])),
-    params(("projectSlug" = String, Path), ("environmentSlug" = String, Path), ("id" = i64, Path, description = "The subdomain ID")),
+    params(("projectSlug" = String, Path), ("environmentSlug" = String, Path), ("id" = i64, Path, minimum = 1, description = "The subdomain ID")),
     request_body = UpdateSubdomainRequest,
     responses(
         (status = 200, description = "Subdomain updated successfully", body = Envelope<SubdomainDto>),
