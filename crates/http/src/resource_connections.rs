@@ -89,8 +89,8 @@ pub struct ConnectionListQuery {
     pub target_resource_id: Option<String>,
     /// pending, connecting, connected, failed or disconnected.
     pub status: Option<String>,
-    /// Page number, from 1.
-    #[param(minimum = 1, default = 1)]
+    /// Page number, from 1 (page mode, the default; not with `after`).
+    #[param(minimum = 1)]
     pub page: Option<i64>,
     /// Items per page, 1–100.
     #[serde(rename = "per_page")]
@@ -98,6 +98,7 @@ pub struct ConnectionListQuery {
     pub per_page: Option<i64>,
     /// Keyset cursor: the connections whose id is greater (the `next` of
     /// the previous page; `0` starts). Not with `page`.
+    #[param(minimum = 0)]
     pub after: Option<i64>,
     /// `total`: count the matches in keyset mode too.
     pub include: Option<String>,

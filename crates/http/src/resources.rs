@@ -89,14 +89,15 @@ pub struct ResourceListQuery {
     #[serde(rename = "type")]
     #[param(rename = "type", example = "subdomain")]
     pub resource_type: Option<String>,
-    /// Page number, from 1.
-    #[param(minimum = 1, default = 1)]
+    /// Page number, from 1 (page mode, the default; not with `after`).
+    #[param(minimum = 1)]
     pub page: Option<i64>,
     /// Items per page, 1–100.
     #[param(minimum = 1, maximum = 100, default = 20)]
     pub per_page: Option<i64>,
     /// Keyset cursor: the resources whose id is greater (the `next` of the
     /// previous page; `0` starts). Not with `page`.
+    #[param(minimum = 0)]
     pub after: Option<i64>,
     /// `total`: count the matches in keyset mode too.
     pub include: Option<String>,
