@@ -986,6 +986,14 @@ async fn postgres_backup_is_a_pg_dump_archive_holding_the_data() {
         "PATCHBAY_DATABASE_URL",
         Some(&app.settings.database_url),
     );
+    // `backup` runs the pg_dump on PATH: the newest server version's client
+    // first (as old as the server or newer), then whatever PATH holds.
+    let mut path: Vec<PathBuf> = newest_pg_bin().into_iter().collect();
+    path.extend(std::env::split_paths(
+        &std::env::var_os("PATH").unwrap_or_default(),
+    ));
+    let path = std::env::join_paths(path).unwrap();
+    let env = with(&env, "PATH", Some(&path.to_string_lossy()));
     let (dir, args_to) = (out_dir.path().to_owned(), to.display().to_string());
     let ran = actix_web::rt::task::spawn_blocking(move || {
         run_cli(&dir, &env, &["backup", "--to", &args_to])
@@ -1000,16 +1008,8 @@ async fn postgres_backup_is_a_pg_dump_archive_holding_the_data() {
     assert!(dump.starts_with(b"PGDMP"), "not a pg_dump archive");
     // The account is in it (custom format compresses table data, so ask
     // pg_restore for the plain SQL).
-    let pg_restore = to.with_file_name("pg_restore-not-found");
-    let restore = std::fs::read_dir("/usr/lib/postgresql")
-        .ok()
-        .into_iter()
-        .flatten()
-        .filter_map(Result::ok)
-        .map(|e| e.path().join("bin").join("pg_restore"))
-        .find(|p| p.is_file())
-        .unwrap_or(pg_restore);
-    if restore.is_file() {
+    let restore = newest_pg_bin().map(|bin| bin.join("pg_restore"));
+    if let Some(restore) = restore.filter(|p| p.is_file()) {
         let sql = Command::new(&restore)
             .args(["--data-only", "--table=users", "--file=-"])
             .arg(&to)
@@ -1022,5 +1022,77 @@ async fn postgres_backup_is_a_pg_dump_archive_holding_the_data() {
         );
         assert!(String::from_utf8_lossy(&sql.stdout).contains(&email("pgdump")));
     }
+    app.finish().await;
+}
+
+/// The newest `/usr/lib/postgresql/<major>/bin` holding `pg_dump`, if any.
+fn newest_pg_bin() -> Option<PathBuf> {
+    let mut found: Vec<(u32, PathBuf)> = std::fs::read_dir("/usr/lib/postgresql")
+        .ok()?
+        .filter_map(Result::ok)
+        .filter_map(|entry| {
+            let major = entry.file_name().to_string_lossy().parse::<u32>().ok()?;
+            let bin = entry.path().join("bin");
+            bin.join("pg_dump").is_file().then_some((major, bin))
+        })
+        .collect();
+    found.sort();
+    found.pop().map(|(_, bin)| bin)
+}
+
+#[actix_web::test]
+async fn postgres_backup_without_pg_dump_on_path_says_how_to_take_one() {
+    let Some(app) = TestApp::spawn(Backend::Postgres, Options::default()).await else {
+        return;
+    };
+    let out_dir = tempfile::tempdir().unwrap();
+    // A PATH that exists and holds no pg_dump (the binary itself is run by
+    // its full path).
+    let empty = tempfile::tempdir().unwrap();
+    let to = out_dir.path().join("pg.dump");
+    let env = with(
+        &with(
+            &sound_env(out_dir.path()),
+            "PATCHBAY_DATABASE_URL",
+            Some(&app.settings.database_url),
+        ),
+        "PATH",
+        Some(&empty.path().display().to_string()),
+    );
+    let (dir, args_to, run_env) = (
+        out_dir.path().to_owned(),
+        to.display().to_string(),
+        env.clone(),
+    );
+    let ran = actix_web::rt::task::spawn_blocking(move || {
+        run_cli(&dir, &run_env, &["backup", "--to", &args_to])
+    })
+    .await
+    .unwrap();
+    assert_eq!(ran.code, 1, "{}\n{}", ran.stdout, ran.stderr);
+    for needle in [
+        "pg_dump was not found on PATH",
+        "postgresql-client",
+        &format!(
+            "`pg_dump --format=custom --file={} <database URL>`",
+            to.display()
+        ),
+    ] {
+        assert!(
+            ran.stderr.contains(needle),
+            "{needle} not in:\n{}",
+            ran.stderr
+        );
+    }
+    assert!(!ran.stdout.contains("database copied"), "{}", ran.stdout);
+    assert!(!to.exists(), "a failed backup left {}", to.display());
+    assert!(!out_dir.path().join("pg.dump.uploads").exists());
+    // The database URL (and any password in it) is not echoed.
+    assert!(
+        !ran.stderr.contains(&app.settings.database_url),
+        "{}",
+        ran.stderr
+    );
+    assert_no_secret(&ran, &[]);
     app.finish().await;
 }

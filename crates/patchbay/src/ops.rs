@@ -342,7 +342,7 @@ pub fn uploads_destination(to: &Path) -> PathBuf {
 /// SQLite: `VACUUM INTO` (one read transaction, so the copy is the
 /// database as of one instant; under WAL writers are not blocked) followed by
 /// `PRAGMA integrity_check` on the copy. PostgreSQL: `pg_dump
-/// --format=custom`, found on `PATH` or under `/usr/lib/postgresql/*/bin`.
+/// --format=custom`, found on `PATH`.
 ///
 /// # Errors
 /// `to` already exists; the database cannot be read; the copy fails its
@@ -419,25 +419,14 @@ fn sqlite_backup(path: &Path, to: &Path) -> Result<(), String> {
     Ok(())
 }
 
-/// `pg_dump` on `PATH`, else the newest under `/usr/lib/postgresql/*/bin`.
+/// `pg_dump` on `PATH` (the operator's choice of client version; no
+/// guessing in version-specific directories, which would also make the
+/// "not installed" answer untestable).
 fn find_pg_dump() -> Option<PathBuf> {
-    let on_path = std::env::var_os("PATH").and_then(|paths| {
+    std::env::var_os("PATH").and_then(|paths| {
         std::env::split_paths(&paths)
             .map(|dir| dir.join("pg_dump"))
             .find(|candidate| candidate.is_file())
-    });
-    on_path.or_else(|| {
-        let mut found: Vec<(u32, PathBuf)> = std::fs::read_dir("/usr/lib/postgresql")
-            .ok()?
-            .filter_map(Result::ok)
-            .filter_map(|entry| {
-                let version = entry.file_name().to_string_lossy().parse::<u32>().ok()?;
-                let bin = entry.path().join("bin").join("pg_dump");
-                bin.is_file().then_some((version, bin))
-            })
-            .collect();
-        found.sort();
-        found.pop().map(|(_, bin)| bin)
     })
 }
 
@@ -482,9 +471,9 @@ fn percent_decode(text: &str) -> String {
 fn pg_dump(url: &str, to: &Path) -> Result<(), String> {
     let Some(bin) = find_pg_dump() else {
         return Err(format!(
-            "PostgreSQL: pg_dump was not found on PATH nor under /usr/lib/postgresql/*/bin; \
-             install the PostgreSQL client tools (Debian: postgresql-client) or run \
-             `pg_dump --format=custom --file={} <database URL>` yourself",
+            "PostgreSQL: pg_dump was not found on PATH; install the PostgreSQL client \
+             tools (Debian: postgresql-client) or add the directory holding pg_dump to \
+             PATH, or run `pg_dump --format=custom --file={} <database URL>` yourself",
             to.display()
         ));
     };
