@@ -18,8 +18,9 @@ use crate::access::EnvironmentAccess;
 use crate::error::{AppError, StoreError};
 use crate::ports::{
     Clock, ConnectivityTester, CredentialConnectionChanges, CredentialConnectionRepository,
-    CredentialDeletion, ExposeSecret, IdGenerator, NewCredentialConnection, OpenedSecrets,
-    ProbeFailure, ProbeOutcome, ProbeRequest, ResourceRef, SecretString, SecretUpdate,
+    CredentialDeletion, ExposeSecret, IdGenerator, NewCredentialConnection, NoTelemetry,
+    OpenedSecrets, ProbeFailure, ProbeOutcome, ProbeRequest, ResourceRef, SecretString,
+    SecretUpdate, Telemetry,
 };
 use crate::projects::parse_description;
 
@@ -85,6 +86,7 @@ pub struct CredentialConnectionService {
     tester: Arc<dyn ConnectivityTester>,
     clock: Arc<dyn Clock>,
     ids: Arc<dyn IdGenerator>,
+    telemetry: Arc<dyn Telemetry>,
 }
 
 impl std::fmt::Debug for CredentialConnectionService {
@@ -202,7 +204,24 @@ impl CredentialConnectionService {
             tester,
             clock,
             ids,
+            telemetry: Arc::new(NoTelemetry),
         }
+    }
+
+    /// This service reporting every test it runs (type and outcome) to
+    /// `telemetry`; without it, tests are not counted.
+    #[must_use]
+    pub fn with_telemetry(mut self, telemetry: Arc<dyn Telemetry>) -> Self {
+        self.telemetry = telemetry;
+        self
+    }
+
+    /// Runs the tester and counts the outcome by type.
+    async fn run_test(&self, request: ProbeRequest) -> ProbeOutcome {
+        let conn_type = request.conn_type;
+        let outcome = self.tester.test(request).await;
+        self.telemetry.connection_tested(conn_type, outcome);
+        outcome
     }
 
     /// The seven connection types with their labels and fields, in seed
@@ -515,7 +534,7 @@ impl CredentialConnectionService {
             .await?
             .ok_or_else(|| not_found(conn_id))?;
         let request = probe_request(&connection, secrets);
-        let outcome = self.tester.test(request).await;
+        let outcome = self.run_test(request).await;
         let (result, answer) = match outcome {
             ProbeOutcome::Connected { driver } => (
                 ConnectionTestResult {
@@ -573,7 +592,7 @@ impl CredentialConnectionService {
             password: new.password,
             extra: new.extra,
         };
-        let outcome = self.tester.test(request).await;
+        let outcome = self.run_test(request).await;
         tracing::info!(
             actor = %access.user.id,
             project = %access.project.id,
@@ -607,7 +626,7 @@ mod tests {
     use super::*;
     use crate::AppErrorKind;
     use crate::ports::{
-        MockConnectivityTester, MockCredentialConnectionRepository, MockIdGenerator,
+        MockConnectivityTester, MockCredentialConnectionRepository, MockIdGenerator, MockTelemetry,
     };
     use crate::test_support::{clock, env_access, now, then};
     use uuid::Uuid;
@@ -1008,7 +1027,21 @@ mod tests {
                 reason: ProbeFailure::Refused,
                 driver: "tcp",
             });
+        let mut telemetry = MockTelemetry::new();
+        telemetry
+            .expect_connection_tested()
+            .times(1)
+            .withf(|t, o| {
+                *t == CredentialType::Generic
+                    && *o
+                        == ProbeOutcome::Failed {
+                            reason: ProbeFailure::Refused,
+                            driver: "tcp",
+                        }
+            })
+            .return_const(());
         let outcome = service(repo, tester)
+            .with_telemetry(Arc::new(telemetry))
             .test(&access, "prod-postgres")
             .await
             .unwrap();

@@ -7,7 +7,7 @@ use async_trait::async_trait;
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 use patchbay_app::StoreError;
-use patchbay_app::ports::{AccessRepository, EnvironmentKey, ProjectKey, Scope};
+use patchbay_app::ports::{AccessRepository, EnvironmentKey, ProjectKey, QueryFamily, Scope};
 use patchbay_domain::Role;
 use uuid::Uuid;
 
@@ -19,6 +19,9 @@ use crate::projects::ProjectRow;
 use crate::schema::{environments, project_members, projects, users};
 use crate::types::DbUuid;
 use crate::users::UserRow;
+
+/// The query family this module's operations are timed under.
+const FAMILY: QueryFamily = QueryFamily::Access;
 
 /// One row of the scope query; `None` where the left join found nothing.
 type ScopeRow = (

@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 use patchbay_app::StoreError;
-use patchbay_app::ports::{AllowedConnectionRepository, AllowedConnectionRule};
+use patchbay_app::ports::{AllowedConnectionRepository, AllowedConnectionRule, QueryFamily};
 use patchbay_domain::ResourceType;
 
 use crate::Database;
@@ -15,6 +15,9 @@ use crate::errors::DbResult;
 use crate::resources::parse_resource_type;
 use crate::schema::allowed_connections;
 use crate::types::DbTime;
+
+/// The query family this module's operations are timed under.
+const FAMILY: QueryFamily = QueryFamily::AllowedConnections;
 
 /// An `allowed_connections` row as read.
 #[derive(Debug, Queryable, Selectable)]

@@ -12,8 +12,9 @@ use diesel_async::RunQueryDsl;
 use patchbay_app::StoreError;
 use patchbay_app::ports::{
     CredentialConnectionChanges, CredentialConnectionRepository, CredentialDeletion,
-    NewCredentialConnection, OpenedSecrets, ResourceRef, RotationBatch, SealContext, SealedCount,
-    SealedSecret, SealedValueStore, SecretCipher, SecretField, SecretString, SecretUpdate,
+    NewCredentialConnection, OpenedSecrets, QueryFamily, ResourceRef, RotationBatch, SealContext,
+    SealedCount, SealedSecret, SealedValueStore, SecretCipher, SecretField, SecretString,
+    SecretUpdate,
 };
 use patchbay_domain::{
     ConnId, ConnectionTestResult, CredentialConnection, CredentialType, Page, Port,
@@ -26,6 +27,9 @@ use crate::errors::{DbError, DbResult, corrupt};
 use crate::resources::parse_resource_type;
 use crate::schema::{credential_connections as cc, resources};
 use crate::types::{DbJson, DbTime, DbUuid};
+
+/// The query family this module's operations are timed under.
+const FAMILY: QueryFamily = QueryFamily::CredentialConnections;
 
 /// A `credential_connections` row as read (sealed values included).
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]

@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use diesel::SqliteConnection;
 use diesel_async::pooled_connection::deadpool::Pool;
@@ -13,7 +13,9 @@ use diesel_async::pooled_connection::{
 use diesel_async::sync_connection_wrapper::SyncConnectionWrapper;
 use diesel_async::{AsyncConnection, AsyncPgConnection, SimpleAsyncConnection};
 use futures_util::FutureExt;
-use patchbay_app::ports::SecretCipher;
+use patchbay_app::ports::{
+    NoTelemetry, PoolStatus, PoolStatusSource, QueryFamily, SecretCipher, Telemetry,
+};
 
 /// The SQLite connection type: diesel's sync connection run on tokio's
 /// blocking pool.
@@ -101,7 +103,7 @@ pub(crate) enum DbPool {
 }
 
 /// The storage handle every repository port is implemented on. Cheap to
-/// clone; holds no state besides the pool.
+/// clone; holds no state besides the pool (and where it reports).
 #[derive(Clone)]
 pub struct Database {
     pub(crate) pool: DbPool,
@@ -109,6 +111,9 @@ pub struct Database {
     /// without it, credential writes and reads of secrets fail with
     /// `StoreError::Backend`).
     pub(crate) cipher: Option<Arc<dyn SecretCipher>>,
+    /// Where query latencies and checkout failures go (set by
+    /// [`Database::with_telemetry`]; none by default).
+    pub(crate) telemetry: Arc<dyn Telemetry>,
 }
 
 impl std::fmt::Debug for Database {
@@ -204,7 +209,11 @@ impl Database {
                 )
             }
         };
-        Ok(Self { pool, cipher: None })
+        Ok(Self {
+            pool,
+            cipher: None,
+            telemetry: Arc::new(NoTelemetry),
+        })
     }
 
     /// This handle with the cipher that seals and opens credential secrets
@@ -216,6 +225,40 @@ impl Database {
         self
     }
 
+    /// This handle reporting every store operation's latency by family and
+    /// every failed connection checkout to `telemetry`.
+    #[must_use]
+    pub fn with_telemetry(mut self, telemetry: Arc<dyn Telemetry>) -> Self {
+        self.telemetry = telemetry;
+        self
+    }
+
+    /// The pool now, in connections (deadpool's `status()`): the most it
+    /// opens, how many are open, checked out, and how many checkouts wait.
+    /// Takes no connection and never blocks.
+    #[must_use]
+    pub fn pool_status(&self) -> PoolStatus {
+        let status = match &self.pool {
+            DbPool::Pg(pool) => pool.status(),
+            DbPool::Sqlite(pool) => pool.status(),
+        };
+        PoolStatus {
+            max_size: status.max_size,
+            size: status.size,
+            in_use: status.size.saturating_sub(status.available),
+            waiting: status.waiting,
+        }
+    }
+
+    /// Starts timing one operation of `family`; reported when dropped.
+    pub(crate) fn time(&self, family: QueryFamily) -> QueryTimer<'_> {
+        QueryTimer {
+            telemetry: &*self.telemetry,
+            family,
+            started: Instant::now(),
+        }
+    }
+
     /// The backend this handle talks to.
     #[must_use]
     pub fn backend(&self) -> Backend {
@@ -223,6 +266,27 @@ impl Database {
             DbPool::Pg(_) => Backend::Postgres,
             DbPool::Sqlite(_) => Backend::Sqlite,
         }
+    }
+}
+
+impl PoolStatusSource for Database {
+    fn pool_status(&self) -> PoolStatus {
+        Database::pool_status(self)
+    }
+}
+
+/// Times one store operation from connection checkout until it is dropped
+/// (so an early return through `?` is timed too), then reports it.
+pub(crate) struct QueryTimer<'a> {
+    telemetry: &'a dyn Telemetry,
+    family: QueryFamily,
+    started: Instant,
+}
+
+impl Drop for QueryTimer<'_> {
+    fn drop(&mut self) {
+        self.telemetry
+            .query_finished(self.family, self.started.elapsed());
     }
 }
 
@@ -241,16 +305,31 @@ pub(crate) fn ensure_parent_dir(path: &Path) -> Result<(), String> {
 /// Runs `$body` with `$conn` bound to a pooled connection of whichever
 /// backend the database uses. The body is written once and type-checked
 /// once per backend.
+///
+/// The three checkout macros are the store's one choke point for metrics:
+/// a failed checkout is counted by cause (`errors::pool_error`), and the
+/// body is timed under the calling module's `FAMILY` constant (a
+/// [`QueryFamily`]; every module that queries declares one, or this does
+/// not compile).
 macro_rules! with_conn {
     ($db:expr, |$conn:ident| $body:expr) => {{
-        match &$db.pool {
+        let db: &$crate::db::Database = &$db;
+        match &db.pool {
             $crate::db::DbPool::Pg(pool) => {
-                let mut obj = pool.get().await.map_err($crate::errors::pool_error)?;
+                let mut obj = pool
+                    .get()
+                    .await
+                    .map_err(|e| $crate::errors::pool_error(&*db.telemetry, e))?;
+                let _timer = db.time(FAMILY);
                 let $conn: &mut diesel_async::AsyncPgConnection = &mut obj;
                 $body
             }
             $crate::db::DbPool::Sqlite(pool) => {
-                let mut obj = pool.get().await.map_err($crate::errors::pool_error)?;
+                let mut obj = pool
+                    .get()
+                    .await
+                    .map_err(|e| $crate::errors::pool_error(&*db.telemetry, e))?;
+                let _timer = db.time(FAMILY);
                 let $conn: &mut $crate::db::SqliteConn = &mut obj;
                 $body
             }
@@ -263,14 +342,23 @@ macro_rules! with_conn {
 /// `busy_timeout` instead of failing on lock upgrade.
 macro_rules! transaction {
     ($db:expr, |$conn:ident| $body:expr) => {{
-        match &$db.pool {
+        let db: &$crate::db::Database = &$db;
+        match &db.pool {
             $crate::db::DbPool::Pg(pool) => {
-                let mut obj = pool.get().await.map_err($crate::errors::pool_error)?;
+                let mut obj = pool
+                    .get()
+                    .await
+                    .map_err(|e| $crate::errors::pool_error(&*db.telemetry, e))?;
+                let _timer = db.time(FAMILY);
                 let c: &mut diesel_async::AsyncPgConnection = &mut obj;
                 diesel_async::AsyncConnection::transaction(c, async |$conn| $body).await
             }
             $crate::db::DbPool::Sqlite(pool) => {
-                let mut obj = pool.get().await.map_err($crate::errors::pool_error)?;
+                let mut obj = pool
+                    .get()
+                    .await
+                    .map_err(|e| $crate::errors::pool_error(&*db.telemetry, e))?;
+                let _timer = db.time(FAMILY);
                 let c: &mut $crate::db::SqliteConn = &mut obj;
                 c.immediate_transaction(async |$conn| $body).await
             }
@@ -285,14 +373,23 @@ macro_rules! transaction {
 /// writers.
 macro_rules! read_transaction {
     ($db:expr, |$conn:ident| $body:expr) => {{
-        match &$db.pool {
+        let db: &$crate::db::Database = &$db;
+        match &db.pool {
             $crate::db::DbPool::Pg(pool) => {
-                let mut obj = pool.get().await.map_err($crate::errors::pool_error)?;
+                let mut obj = pool
+                    .get()
+                    .await
+                    .map_err(|e| $crate::errors::pool_error(&*db.telemetry, e))?;
+                let _timer = db.time(FAMILY);
                 let c: &mut diesel_async::AsyncPgConnection = &mut obj;
                 diesel_async::AsyncConnection::transaction(c, async |$conn| $body).await
             }
             $crate::db::DbPool::Sqlite(pool) => {
-                let mut obj = pool.get().await.map_err($crate::errors::pool_error)?;
+                let mut obj = pool
+                    .get()
+                    .await
+                    .map_err(|e| $crate::errors::pool_error(&*db.telemetry, e))?;
+                let _timer = db.time(FAMILY);
                 let c: &mut $crate::db::SqliteConn = &mut obj;
                 diesel_async::AsyncConnection::transaction(c, async |$conn| $body).await
             }
@@ -495,8 +592,107 @@ impl BackendHooks for SqliteConn {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::panic)]
 mod tests {
     use super::*;
+    use crate::projects::testing::{Backend as TestBackend, fresh_db, on_both_backends, user};
+    use patchbay_app::StoreError;
+    use patchbay_app::ports::{AcquireFailure, HealthCheck, ProbeOutcome};
+    use patchbay_domain::CredentialType;
+    use std::sync::Mutex;
+
+    /// Telemetry that remembers what it was told.
+    #[derive(Debug, Default)]
+    struct Recorded {
+        queries: Mutex<Vec<(QueryFamily, Duration)>>,
+        failures: Mutex<Vec<AcquireFailure>>,
+    }
+
+    impl Telemetry for Recorded {
+        fn query_finished(&self, family: QueryFamily, elapsed: Duration) {
+            self.queries.lock().unwrap().push((family, elapsed));
+        }
+        fn pool_acquire_failed(&self, failure: AcquireFailure) {
+            self.failures.lock().unwrap().push(failure);
+        }
+        fn connection_tested(&self, _: CredentialType, _: ProbeOutcome) {}
+    }
+
+    impl Recorded {
+        fn families(&self) -> Vec<QueryFamily> {
+            self.queries.lock().unwrap().iter().map(|q| q.0).collect()
+        }
+    }
+
+    async fn every_operation_is_timed_under_its_family(backend: TestBackend) {
+        let (_guard, db) = fresh_db(backend).await;
+        let recorded = Arc::new(Recorded::default());
+        let db = db.with_telemetry(recorded.clone());
+        user(&db, "timed").await;
+        db.ping().await.unwrap();
+        assert_eq!(
+            recorded.families(),
+            [QueryFamily::Users, QueryFamily::Health]
+        );
+        assert!(recorded.failures.lock().unwrap().is_empty());
+        let status = db.pool_status();
+        assert!(status.max_size >= 1 && status.size >= 1, "{status:?}");
+        assert_eq!((status.in_use, status.waiting), (0, 0), "{status:?}");
+    }
+
+    on_both_backends!(every_operation_is_timed_under_its_family);
+
+    #[tokio::test]
+    async fn a_checkout_that_waits_too_long_is_a_counted_timeout_and_503() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut options =
+            DatabaseOptions::new(format!("sqlite://{}", dir.path().join("t.db").display()));
+        options.max_connections = 1;
+        options.acquire_timeout = Duration::from_millis(100);
+        let recorded = Arc::new(Recorded::default());
+        let db = Database::open(&options)
+            .unwrap()
+            .with_telemetry(recorded.clone());
+        let DbPool::Sqlite(pool) = &db.pool else {
+            panic!("not SQLite")
+        };
+        let held = pool.get().await.unwrap();
+        assert_eq!(
+            db.pool_status(),
+            PoolStatus {
+                max_size: 1,
+                size: 1,
+                in_use: 1,
+                waiting: 0
+            }
+        );
+        let err = db.ping().await.unwrap_err();
+        assert!(matches!(err, StoreError::Unavailable(_)), "{err:?}");
+        assert_eq!(
+            *recorded.failures.lock().unwrap(),
+            [AcquireFailure::Timeout]
+        );
+        // Nothing ran, so nothing was timed.
+        assert!(recorded.families().is_empty());
+        drop(held);
+        db.ping().await.unwrap();
+        assert_eq!(recorded.families(), [QueryFamily::Health]);
+    }
+
+    #[tokio::test]
+    async fn a_database_that_refuses_is_a_counted_checkout_error() {
+        // Port 1 on loopback: nothing listens, the connect is refused.
+        let mut options = DatabaseOptions::new("postgres://patchbay@127.0.0.1:1/patchbay");
+        options.acquire_timeout = Duration::from_secs(5);
+        let recorded = Arc::new(Recorded::default());
+        let db = Database::open(&options)
+            .unwrap()
+            .with_telemetry(recorded.clone());
+        let err = db.ping().await.unwrap_err();
+        assert!(matches!(err, StoreError::Unavailable(_)), "{err:?}");
+        assert_eq!(*recorded.failures.lock().unwrap(), [AcquireFailure::Error]);
+        assert_eq!(db.pool_status().size, 0);
+    }
 
     #[test]
     fn urls_select_the_backend() {

@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use patchbay_app::StoreError;
-use patchbay_app::ports::{CloneReport, EnvironmentRepository, SecretCipher};
+use patchbay_app::ports::{CloneReport, EnvironmentRepository, QueryFamily, SecretCipher};
 use patchbay_domain::{
     CLONED_CONNECTION_STATUS, Environment, EnvironmentError, EnvironmentType, HexColor, Slug,
     check_environment_delete,
@@ -23,6 +23,9 @@ use crate::resource_connections::{ConnectionRow, NewConnectionRow};
 use crate::resources::{NewResourceRow, ResourceRow};
 use crate::schema::{credential_connections, environments, resource_connections, resources};
 use crate::types::{DbTime, DbUuid};
+
+/// The query family this module's operations are timed under.
+const FAMILY: QueryFamily = QueryFamily::Environments;
 
 /// An `environments` row, read and inserted as a whole.
 #[derive(Debug, Queryable, Selectable, Insertable)]

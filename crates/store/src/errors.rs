@@ -1,6 +1,7 @@
 //! Driver errors mapped once into the app's [`StoreError`].
 
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
+use patchbay_app::ports::{AcquireFailure, Telemetry};
 use patchbay_app::{Constraint, StoreError};
 
 /// The error type store code uses internally: `?` converts diesel errors
@@ -115,8 +116,18 @@ const fn sqlite_columns(constraint: Constraint) -> Option<&'static str> {
     })
 }
 
-/// A pool checkout failure: the database is unreachable or saturated.
-pub(crate) fn pool_error<E: std::fmt::Display>(err: E) -> DbError {
+/// A pool checkout failure: the database is unreachable or saturated
+/// (503). Counted on `telemetry` by cause: a wait or create timeout, or any
+/// other failure (the backend refused or could not be reached).
+pub(crate) fn pool_error<E: std::fmt::Display>(
+    telemetry: &dyn Telemetry,
+    err: deadpool::managed::PoolError<E>,
+) -> DbError {
+    let failure = match err {
+        deadpool::managed::PoolError::Timeout(_) => AcquireFailure::Timeout,
+        _ => AcquireFailure::Error,
+    };
+    telemetry.pool_acquire_failed(failure);
     DbError(StoreError::Unavailable(err.to_string()))
 }
 

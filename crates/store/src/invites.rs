@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 use patchbay_app::StoreError;
-use patchbay_app::ports::{InviteRepository, InviteWithProject};
+use patchbay_app::ports::{InviteRepository, InviteWithProject, QueryFamily};
 use patchbay_domain::{Email, Invite, Member, Role};
 use uuid::Uuid;
 
@@ -18,6 +18,9 @@ use crate::projects::ProjectRow;
 use crate::schema::{invites, project_members, projects, users};
 use crate::types::{DbTime, DbUuid};
 use patchbay_app::Constraint;
+
+/// The query family this module's operations are timed under.
+const FAMILY: QueryFamily = QueryFamily::Invites;
 
 /// An `invites` row as read: everything but the token hash.
 #[derive(Debug, Queryable, Selectable)]

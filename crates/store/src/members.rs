@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 use patchbay_app::StoreError;
-use patchbay_app::ports::{MemberRepository, MemberView};
+use patchbay_app::ports::{MemberRepository, MemberView, QueryFamily};
 use patchbay_domain::{Email, Member, Project, Role};
 use uuid::Uuid;
 
@@ -16,6 +16,9 @@ use crate::errors::{DbResult, corrupt};
 use crate::projects::ProjectRow;
 use crate::schema::{project_members, projects, users};
 use crate::types::{DbTime, DbUuid};
+
+/// The query family this module's operations are timed under.
+const FAMILY: QueryFamily = QueryFamily::Members;
 
 /// A `project_members` row, read and inserted as a whole.
 #[derive(Debug, Queryable, Selectable, Insertable)]

@@ -5,7 +5,7 @@ use async_trait::async_trait;
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 use patchbay_app::StoreError;
-use patchbay_app::ports::{ProjectRepository, ProjectWithRole};
+use patchbay_app::ports::{ProjectRepository, ProjectWithRole, QueryFamily};
 use patchbay_domain::{Environment, HexColor, Member, Page, Project, ProjectName, Role};
 use uuid::Uuid;
 
@@ -16,6 +16,9 @@ use crate::errors::{DbResult, corrupt};
 use crate::members::MemberRow;
 use crate::schema::{project_members, projects};
 use crate::types::{DbTime, DbUuid};
+
+/// The query family this module's operations are timed under.
+const FAMILY: QueryFamily = QueryFamily::Projects;
 
 /// A `projects` row, read and inserted as a whole.
 #[derive(Debug, Queryable, Selectable, Insertable)]

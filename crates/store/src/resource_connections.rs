@@ -9,7 +9,8 @@ use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 use patchbay_app::StoreError;
 use patchbay_app::ports::{
-    ConnectionFilter, ConnectionRefusal, Listed, NewConnection, ResourceConnectionRepository,
+    ConnectionFilter, ConnectionRefusal, Listed, NewConnection, QueryFamily,
+    ResourceConnectionRepository,
 };
 use patchbay_domain::{
     AllowedConnections, ConnectionStatus, Page, Resource, ResourceConnection, ResourceType,
@@ -24,6 +25,9 @@ use crate::resources::{ResourceRow, parse_resource_type};
 use crate::schema::{allowed_connections, resource_connections, resources};
 use crate::types::{DbJson, DbTime, DbUuid};
 use patchbay_app::Constraint;
+
+/// The query family this module's operations are timed under.
+const FAMILY: QueryFamily = QueryFamily::ResourceConnections;
 
 /// A `resource_connections` row as read (live rows only are ever read, so
 /// `deleted_at` is left out).

@@ -6,7 +6,9 @@ use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 use patchbay_app::StoreError;
-use patchbay_app::ports::{CREDENTIAL_CONNECTION, Listed, NewResource, ResourceRepository};
+use patchbay_app::ports::{
+    CREDENTIAL_CONNECTION, Listed, NewResource, QueryFamily, ResourceRepository,
+};
 use patchbay_domain::{Page, Position, Resource, ResourceType};
 use uuid::Uuid;
 
@@ -15,6 +17,9 @@ use crate::db::{BackendHooks, transaction, with_conn};
 use crate::errors::{DbError, DbResult, corrupt};
 use crate::schema::{resource_connections, resources};
 use crate::types::{DbJson, DbTime, DbUuid};
+
+/// The query family this module's operations are timed under.
+const FAMILY: QueryFamily = QueryFamily::Resources;
 
 /// A `resources` row as read.
 #[derive(Debug, Queryable, Selectable)]

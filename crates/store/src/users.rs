@@ -4,7 +4,9 @@ use async_trait::async_trait;
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 use patchbay_app::StoreError;
-use patchbay_app::ports::{AdminGrant, HealthCheck, NewUser, UserRepository, UserWithHash};
+use patchbay_app::ports::{
+    AdminGrant, HealthCheck, NewUser, QueryFamily, UserRepository, UserWithHash,
+};
 use patchbay_domain::{Email, User};
 use uuid::Uuid;
 
@@ -13,6 +15,9 @@ use crate::db::{BackendHooks, transaction, with_conn};
 use crate::errors::{DbResult, corrupt};
 use crate::schema::users;
 use crate::types::{DbTime, DbUuid};
+
+/// The query family this module's operations are timed under.
+const FAMILY: QueryFamily = QueryFamily::Users;
 
 #[derive(Debug, Queryable, Selectable)]
 #[diesel(table_name = users)]
@@ -125,6 +130,8 @@ impl UserRepository for Database {
 #[async_trait]
 impl HealthCheck for Database {
     async fn ping(&self) -> Result<(), StoreError> {
+        /// `/readyz`'s ping is not a users query.
+        const FAMILY: QueryFamily = QueryFamily::Health;
         let result: DbResult<()> = async {
             with_conn!(self, |conn| {
                 diesel::sql_query("SELECT 1").execute(conn).await?;

@@ -160,3 +160,6 @@ pub use connectivity::*;
 
 mod credential_connections;
 pub use credential_connections::*;
+
+mod telemetry;
+pub use telemetry::*;
