@@ -9,7 +9,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex, OnceLock, mpsc};
 use std::time::{Duration, Instant};
 
-use patchbay_tests::{Backend, Options, TEST_JWT_SECRET, TestApp, TestClient};
+use patchbay_tests::{Backend, Options, TEST_JWT_SECRET, TestApp, TestClient, on_both_backends};
 use serde_json::{Value, json};
 
 // ---------------------------------------------------------------------------
@@ -1094,5 +1094,213 @@ async fn postgres_backup_without_pg_dump_on_path_says_how_to_take_one() {
         ran.stderr
     );
     assert_no_secret(&ran, &[]);
+    app.finish().await;
+}
+
+/// Every sample in `text` whose line starts with `prefix`, as (series,
+/// value).
+fn series_values(text: &str, prefix: &str) -> Vec<(String, f64)> {
+    text.lines()
+        .filter(|line| line.starts_with(prefix))
+        .filter_map(|line| {
+            let (series, value) = line.rsplit_once(' ')?;
+            Some((series.to_owned(), value.parse().ok()?))
+        })
+        .collect()
+}
+
+/// Traffic that touches several query families and runs two connectivity
+/// tests, then the database and connection-test series on `/metrics`.
+async fn metrics_count_queries_the_pool_and_connection_tests(app: &TestApp) {
+    let text = app.client.get("/metrics", None).await.text();
+    // Every series is there before any traffic of its kind.
+    for family in [
+        "access",
+        "users",
+        "projects",
+        "members",
+        "invites",
+        "environments",
+        "resources",
+        "resource_connections",
+        "allowed_connections",
+        "credential_connections",
+        "health",
+    ] {
+        sample(
+            &text,
+            &format!("patchbay_db_query_duration_seconds_count{{family=\"{family}\"}}"),
+        );
+    }
+    for conn_type in [
+        "postgres", "mysql", "sqlite", "http", "sftp", "s3", "generic",
+    ] {
+        for outcome in [
+            "connected",
+            "timeout",
+            "refused",
+            "dns",
+            "auth",
+            "tls",
+            "protocol",
+            "blocked",
+        ] {
+            let series = format!(
+                "patchbay_connection_tests_total{{outcome=\"{outcome}\",type=\"{conn_type}\"}}"
+            );
+            assert_eq!(sample(&text, &series), 0.0, "{series}");
+        }
+    }
+    assert_eq!(
+        series_values(&text, "patchbay_connection_tests_total{").len(),
+        7 * 8,
+        "connection-test labels are the closed set"
+    );
+    for cause in ["timeout", "error"] {
+        let series = format!("patchbay_db_pool_acquire_failures_total{{cause=\"{cause}\"}}");
+        assert_eq!(sample(&text, &series), 0.0, "{series}");
+    }
+    let projects_before = sample(
+        &text,
+        "patchbay_db_query_duration_seconds_count{family=\"projects\"}",
+    );
+
+    let (token, base) = crate::support::canvas(app, "metrics", "metered").await;
+    let t = Some(token.as_str());
+    let res = app.client.get("/api/v1/projects", t).await;
+    assert_eq!(res.status, 200, "{}", res.text());
+    let body = json!({"conn_id": "tcp-peer", "type": "generic", "host": "127.0.0.1",
+                      "port": patchbay_tests::peers::silent_port()});
+    let res = app
+        .client
+        .post(&format!("{base}/connections"), t, &body)
+        .await;
+    assert_eq!(res.status, 201, "{}", res.text());
+    let res = app
+        .client
+        .request(
+            awc::http::Method::POST,
+            &format!("{base}/connections/tcp-peer/test"),
+            t,
+            None,
+        )
+        .await;
+    assert_eq!(res.status, 200, "{}", res.text());
+    assert_eq!(res.json()["success"], true, "{}", res.text());
+    // Unsaved, and refused before any packet (no SQLite roots configured).
+    let res = app
+        .client
+        .post(
+            &format!("{base}/connections/test"),
+            t,
+            &json!({"conn_id": "file", "type": "sqlite", "host": "/tmp/anything.db"}),
+        )
+        .await;
+    assert_eq!(res.status, 200, "{}", res.text());
+    assert_eq!(res.json()["reason"], "blocked", "{}", res.text());
+    assert_eq!(app.client.get("/readyz", None).await.status, 200);
+
+    let text = app.client.get("/metrics", None).await.text();
+    let tests = |outcome: &str, conn_type: &str| {
+        sample(
+            &text,
+            &format!(
+                "patchbay_connection_tests_total{{outcome=\"{outcome}\",type=\"{conn_type}\"}}"
+            ),
+        )
+    };
+    assert_eq!(tests("connected", "generic"), 1.0);
+    assert_eq!(tests("blocked", "sqlite"), 1.0);
+    assert_eq!(tests("connected", "postgres"), 0.0);
+    assert_eq!(tests("refused", "generic"), 0.0);
+    assert_eq!(
+        series_values(&text, "patchbay_connection_tests_total{")
+            .iter()
+            .map(|(_, v)| v)
+            .sum::<f64>(),
+        2.0
+    );
+
+    let count = |family: &str| {
+        sample(
+            &text,
+            &format!("patchbay_db_query_duration_seconds_count{{family=\"{family}\"}}"),
+        )
+    };
+    for family in [
+        "access",
+        "users",
+        "projects",
+        "credential_connections",
+        "health",
+    ] {
+        assert!(count(family) > 0.0, "no {family} query counted");
+    }
+    assert!(count("projects") > projects_before);
+    // The sum is in seconds: positive, and far below a second per query
+    // for this light traffic.
+    let sum = sample(
+        &text,
+        "patchbay_db_query_duration_seconds_sum{family=\"projects\"}",
+    );
+    assert!(sum > 0.0 && sum < count("projects"), "sum {sum}");
+    assert_eq!(
+        sample(
+            &text,
+            "patchbay_db_query_duration_seconds_bucket{family=\"projects\",le=\"+Inf\"}"
+        ),
+        count("projects")
+    );
+    assert!(text.contains("# TYPE patchbay_db_query_duration_seconds histogram"));
+
+    let max = sample(&text, "patchbay_db_pool_max_connections");
+    let size = sample(&text, "patchbay_db_pool_connections");
+    let in_use = sample(&text, "patchbay_db_pool_connections_in_use");
+    assert!(max >= 1.0, "max {max}");
+    assert!(size >= 1.0 && size <= max, "size {size} of {max}");
+    // Nothing else runs: no connection is out, nobody waits.
+    assert_eq!(in_use, 0.0);
+    assert_eq!(sample(&text, "patchbay_db_pool_waiting_requests"), 0.0);
+    for cause in ["timeout", "error"] {
+        let series = format!("patchbay_db_pool_acquire_failures_total{{cause=\"{cause}\"}}");
+        assert_eq!(sample(&text, &series), 0.0, "{series}");
+    }
+    assert!(text.contains("# TYPE patchbay_db_pool_connections gauge"));
+    // No secret or connection detail leaks into a label.
+    assert!(!text.contains("tcp-peer") && !text.contains("anything.db"));
+}
+
+on_both_backends!(metrics_count_queries_the_pool_and_connection_tests);
+
+/// A database that goes away: checkouts that cannot open a connection are
+/// counted as `error` (each answered 503), and `/metrics` itself still
+/// answers, since it takes no connection.
+#[actix_web::test]
+async fn failed_checkouts_are_counted_when_the_database_goes_away() {
+    let Some(app) = TestApp::spawn(Backend::Postgres, Options::default()).await else {
+        return;
+    };
+    assert_eq!(app.client.get("/readyz", None).await.status, 200);
+    let series = "patchbay_db_pool_acquire_failures_total{cause=\"error\"}";
+    let text = app.client.get("/metrics", None).await.text();
+    assert_eq!(sample(&text, series), 0.0);
+    app.drop_database().await;
+    for _ in 0..3 {
+        assert_eq!(app.client.get("/readyz", None).await.status, 503);
+    }
+    let res = app.client.get("/metrics", None).await;
+    assert_eq!(res.status, 200);
+    let text = res.text();
+    // The first ping may fail on the pooled connection the drop killed (a
+    // query error, not a checkout); the later ones cannot open one.
+    assert!(sample(&text, series) >= 2.0, "{text}");
+    assert_eq!(
+        sample(
+            &text,
+            "patchbay_db_pool_acquire_failures_total{cause=\"timeout\"}"
+        ),
+        0.0
+    );
+    assert!(!text.contains(&app.settings.database_url));
     app.finish().await;
 }

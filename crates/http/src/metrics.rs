@@ -1,11 +1,22 @@
 //! Prometheus metrics: request counts and latencies by method, route pattern
 //! (never the raw path, to keep cardinality bounded) and status; rate-limit
-//! rejections by limiter; authentication failures by cause; and the
-//! process's memory, open files and CPU time (read from `/proc` at scrape
-//! time; absent elsewhere). Every name is listed in `docs/operations.md`.
+//! rejections by limiter; authentication failures by cause; the database
+//! pool (read at scrape time), checkout failures and query latency by
+//! family; connectivity tests by type and outcome; and the process's
+//! memory, open files and CPU time (read from `/proc` at scrape time;
+//! absent elsewhere). Every label takes values from a closed set, every
+//! series exists from the first scrape, and every name is listed in
+//! `docs/operations.md`. [`Metrics`] is also the app's [`Telemetry`]: the
+//! store and the use cases report into it without knowing Prometheus.
 
+use std::sync::Arc;
 use std::time::Duration;
 
+use patchbay_app::ports::{
+    AcquireFailure, PROBE_OUTCOME_LABELS, PoolStatusSource, ProbeOutcome, QueryFamily, Telemetry,
+    probe_outcome_label,
+};
+use patchbay_domain::CredentialType;
 use prometheus::{
     Counter, Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, Opts, Registry,
     TextEncoder,
@@ -26,8 +37,15 @@ pub(crate) const AUTH_FAILURE_CAUSES: [&str; 4] = [
 const CLOCK_TICKS_PER_SECOND: f64 = 100.0;
 const PAGE_SIZE: u64 = 4096;
 
-/// The registry and the collectors the middleware feeds.
-#[derive(Clone, Debug)]
+/// The buckets of `patchbay_db_query_duration_seconds`, in seconds: 0.5 ms
+/// (an indexed read on a warm SQLite file) to 10 s (the acquire timeout).
+const QUERY_BUCKETS: [f64; 14] = [
+    0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
+];
+
+/// The registry and the collectors the middleware, the store and the use
+/// cases feed. Clones share the collectors.
+#[derive(Clone)]
 pub struct Metrics {
     registry: Registry,
     requests: IntCounterVec,
@@ -35,6 +53,30 @@ pub struct Metrics {
     rate_limited: IntCounterVec,
     auth_failures: IntCounterVec,
     process: ProcessGauges,
+    pool: PoolGauges,
+    acquire_failures: IntCounterVec,
+    query_latency: HistogramVec,
+    connection_tests: IntCounterVec,
+}
+
+impl std::fmt::Debug for Metrics {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Metrics")
+            .field("pool_source", &self.pool.source.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+/// Pool gauges, set from the pool's status at each scrape.
+#[derive(Clone)]
+struct PoolGauges {
+    /// Where the status comes from (set by [`Metrics::with_pool`]; without
+    /// it the gauges stay 0).
+    source: Option<Arc<dyn PoolStatusSource>>,
+    max_size: IntGauge,
+    size: IntGauge,
+    in_use: IntGauge,
+    waiting: IntGauge,
 }
 
 /// Process gauges, refreshed from `/proc/self` at each scrape.
@@ -98,6 +140,65 @@ impl Metrics {
             )
             .map_err(|e| e.to_string())?,
         )?;
+        let gauge = |name: &str, help: &str| {
+            register(
+                &registry,
+                IntGauge::new(name, help).map_err(|e| e.to_string())?,
+            )
+        };
+        let pool = PoolGauges {
+            source: None,
+            max_size: gauge(
+                "db_pool_max_connections",
+                "The most connections the database pool opens",
+            )?,
+            size: gauge(
+                "db_pool_connections",
+                "Database connections open now, idle or in use",
+            )?,
+            in_use: gauge(
+                "db_pool_connections_in_use",
+                "Database connections checked out now",
+            )?,
+            waiting: gauge(
+                "db_pool_waiting_requests",
+                "Checkouts waiting for a database connection now",
+            )?,
+        };
+        let acquire_failures = register(
+            &registry,
+            IntCounterVec::new(
+                Opts::new(
+                    "db_pool_acquire_failures_total",
+                    "Database connection checkouts that failed (answered 503), by cause",
+                ),
+                &["cause"],
+            )
+            .map_err(|e| e.to_string())?,
+        )?;
+        let query_latency = register(
+            &registry,
+            HistogramVec::new(
+                HistogramOpts::new(
+                    "db_query_duration_seconds",
+                    "Store operation latency in seconds (checkout to commit), by family",
+                )
+                .buckets(QUERY_BUCKETS.to_vec()),
+                &["family"],
+            )
+            .map_err(|e| e.to_string())?,
+        )?;
+        let connection_tests = register(
+            &registry,
+            IntCounterVec::new(
+                Opts::new(
+                    "connection_tests_total",
+                    "Connectivity tests run, by connection type and outcome",
+                ),
+                &["type", "outcome"],
+            )
+            .map_err(|e| e.to_string())?,
+        )?;
         let process = ProcessGauges {
             resident_memory: register(
                 &registry,
@@ -128,6 +229,17 @@ impl Metrics {
         for cause in AUTH_FAILURE_CAUSES {
             auth_failures.with_label_values(&[cause]);
         }
+        for failure in AcquireFailure::ALL {
+            acquire_failures.with_label_values(&[failure.as_str()]);
+        }
+        for family in QueryFamily::ALL {
+            query_latency.with_label_values(&[family.as_str()]);
+        }
+        for conn_type in CredentialType::ALL {
+            for outcome in PROBE_OUTCOME_LABELS {
+                connection_tests.with_label_values(&[conn_type.as_str(), outcome]);
+            }
+        }
         Ok(Self {
             registry,
             requests,
@@ -135,7 +247,20 @@ impl Metrics {
             rate_limited,
             auth_failures,
             process,
+            pool,
+            acquire_failures,
+            query_latency,
+            connection_tests,
         })
+    }
+
+    /// These metrics reading the pool gauges from `source` at each scrape.
+    /// (Give the store a clone made before this call, so that the store's
+    /// handle does not hold the pool that holds it.)
+    #[must_use]
+    pub fn with_pool(mut self, source: Arc<dyn PoolStatusSource>) -> Self {
+        self.pool.source = Some(source);
+        self
     }
 
     pub(crate) fn observe(&self, method: &str, route: &str, status: u16, elapsed: Duration) {
@@ -197,9 +322,24 @@ impl Metrics {
         }
     }
 
+    fn refresh_pool(&self) {
+        let Some(source) = &self.pool.source else {
+            return;
+        };
+        let status = source.pool_status();
+        let set = |gauge: &IntGauge, value: usize| {
+            gauge.set(i64::try_from(value).unwrap_or(i64::MAX));
+        };
+        set(&self.pool.max_size, status.max_size);
+        set(&self.pool.size, status.size);
+        set(&self.pool.in_use, status.in_use);
+        set(&self.pool.waiting, status.waiting);
+    }
+
     /// The text exposition format.
     pub(crate) fn render(&self) -> String {
         self.refresh_process();
+        self.refresh_pool();
         let mut out = Vec::new();
         let families = self.registry.gather();
         if let Err(e) = TextEncoder::new().encode(&families, &mut out) {
@@ -210,10 +350,31 @@ impl Metrics {
     }
 }
 
+impl Telemetry for Metrics {
+    fn query_finished(&self, family: QueryFamily, elapsed: Duration) {
+        self.query_latency
+            .with_label_values(&[family.as_str()])
+            .observe(elapsed.as_secs_f64());
+    }
+
+    fn pool_acquire_failed(&self, failure: AcquireFailure) {
+        self.acquire_failures
+            .with_label_values(&[failure.as_str()])
+            .inc();
+    }
+
+    fn connection_tested(&self, conn_type: CredentialType, outcome: ProbeOutcome) {
+        self.connection_tests
+            .with_label_values(&[conn_type.as_str(), probe_outcome_label(outcome)])
+            .inc();
+    }
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+    use patchbay_app::ports::{PoolStatus, ProbeFailure};
 
     #[test]
     fn every_series_renders_from_the_first_scrape() {
@@ -228,8 +389,104 @@ mod tests {
             "patchbay_process_resident_memory_bytes",
             "patchbay_process_open_fds",
             "patchbay_process_cpu_seconds_total",
+            "patchbay_db_pool_max_connections 0",
+            "patchbay_db_pool_connections 0",
+            "patchbay_db_pool_connections_in_use 0",
+            "patchbay_db_pool_waiting_requests 0",
         ] {
             assert!(text.contains(name), "{name} missing from:\n{text}");
+        }
+        let mut series = Vec::new();
+        for cause in ["timeout", "error"] {
+            series.push(format!(
+                "patchbay_db_pool_acquire_failures_total{{cause=\"{cause}\"}} 0"
+            ));
+        }
+        for family in QueryFamily::ALL {
+            series.push(format!(
+                "patchbay_db_query_duration_seconds_count{{family=\"{}\"}} 0",
+                family.as_str()
+            ));
+            series.push(format!(
+                "patchbay_db_query_duration_seconds_bucket{{family=\"{}\",le=\"0.0005\"}} 0",
+                family.as_str()
+            ));
+        }
+        for conn_type in CredentialType::ALL {
+            for outcome in PROBE_OUTCOME_LABELS {
+                series.push(format!(
+                    "patchbay_connection_tests_total{{outcome=\"{outcome}\",type=\"{}\"}} 0",
+                    conn_type.as_str()
+                ));
+            }
+        }
+        assert_eq!(series.len(), 2 + 2 * 11 + 7 * 8);
+        for line in series {
+            assert!(
+                text.lines().any(|l| l == line),
+                "{line} missing from:\n{text}"
+            );
+        }
+    }
+
+    #[derive(Debug)]
+    struct FixedPool(PoolStatus);
+
+    impl PoolStatusSource for FixedPool {
+        fn pool_status(&self) -> PoolStatus {
+            self.0
+        }
+    }
+
+    #[test]
+    fn the_store_and_the_tester_feed_their_series_and_the_pool_is_read_at_scrape() {
+        let metrics = Metrics::new().unwrap();
+        // What the store and the use cases hold: a clone, as `Telemetry`.
+        let telemetry: Arc<dyn Telemetry> = Arc::new(metrics.clone());
+        let metrics = metrics.with_pool(Arc::new(FixedPool(PoolStatus {
+            max_size: 10,
+            size: 3,
+            in_use: 2,
+            waiting: 1,
+        })));
+        telemetry.query_finished(QueryFamily::Projects, Duration::from_millis(3));
+        telemetry.query_finished(QueryFamily::Projects, Duration::from_secs(20));
+        telemetry.pool_acquire_failed(AcquireFailure::Timeout);
+        telemetry.connection_tested(
+            CredentialType::Postgres,
+            ProbeOutcome::Failed {
+                reason: ProbeFailure::Refused,
+                driver: "tokio-postgres",
+            },
+        );
+        telemetry.connection_tested(
+            CredentialType::Generic,
+            ProbeOutcome::Connected { driver: "tcp" },
+        );
+        let text = metrics.render();
+        for line in [
+            "patchbay_db_pool_max_connections 10",
+            "patchbay_db_pool_connections 3",
+            "patchbay_db_pool_connections_in_use 2",
+            "patchbay_db_pool_waiting_requests 1",
+            "patchbay_db_pool_acquire_failures_total{cause=\"timeout\"} 1",
+            "patchbay_db_pool_acquire_failures_total{cause=\"error\"} 0",
+            "patchbay_db_query_duration_seconds_count{family=\"projects\"} 2",
+            "patchbay_db_query_duration_seconds_bucket{family=\"projects\",le=\"0.005\"} 1",
+            "patchbay_db_query_duration_seconds_bucket{family=\"projects\",le=\"10\"} 1",
+            "patchbay_db_query_duration_seconds_bucket{family=\"projects\",le=\"+Inf\"} 2",
+            "patchbay_db_query_duration_seconds_count{family=\"users\"} 0",
+            "patchbay_connection_tests_total{outcome=\"refused\",type=\"postgres\"} 1",
+            "patchbay_connection_tests_total{outcome=\"connected\",type=\"generic\"} 1",
+            "patchbay_connection_tests_total{outcome=\"connected\",type=\"postgres\"} 0",
+            "# TYPE patchbay_db_query_duration_seconds histogram",
+            "# TYPE patchbay_db_pool_acquire_failures_total counter",
+            "# TYPE patchbay_db_pool_connections gauge",
+        ] {
+            assert!(
+                text.lines().any(|l| l == line),
+                "{line} missing from:\n{text}"
+            );
         }
     }
 }

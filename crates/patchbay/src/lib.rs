@@ -20,8 +20,8 @@ use patchbay_app::credential_connections::CredentialConnectionService;
 use patchbay_app::environments::EnvironmentService;
 use patchbay_app::invites::InviteService;
 use patchbay_app::members::MemberService;
-use patchbay_app::ports::SecretCipher;
 use patchbay_app::ports::{Clock, IdGenerator, SystemClock, UuidV7Generator};
+use patchbay_app::ports::{SecretCipher, Telemetry};
 use patchbay_app::projects::ProjectService;
 use patchbay_app::resource_connections::ResourceConnectionService;
 use patchbay_app::resources::ResourceService;
@@ -94,11 +94,18 @@ impl Application {
             .map_err(|e| format!("cannot listen on {}: {e}", settings.listen))?;
         let addr = listener.local_addr().map_err(|e| e.to_string())?;
 
+        // The store and the use cases report into the same registry
+        // `/metrics` renders; that one alone reads the pool, so the store's
+        // handle on the registry does not hold the store.
+        let metrics = Metrics::new()?;
+        let telemetry: Arc<dyn Telemetry> = Arc::new(metrics.clone());
         let mut options = DatabaseOptions::new(settings.database_url.clone());
         options.max_connections = settings.db_max_connections;
         let db = Database::connect(&options)
             .await?
-            .with_cipher(cipher.clone());
+            .with_cipher(cipher.clone())
+            .with_telemetry(telemetry.clone());
+        let metrics = metrics.with_pool(Arc::new(db.clone()));
         tracing::info!(backend = ?db.backend(), "database ready");
         // A ring that lacks a key id the data uses would make those secrets
         // unreadable: refuse to start, naming the ids (SPEC §8).
@@ -168,9 +175,10 @@ impl Application {
                 prober,
                 clock,
                 ids_for_credentials,
-            ),
+            )
+            .with_telemetry(telemetry),
             health: Arc::new(db),
-            metrics: Metrics::new()?,
+            metrics,
             login_limiter: LoginLimiter::per_minute(rate),
             probe_limiter: ProbeLimiter::new(probe_rate, settings.probe_max_concurrent),
             trusted_proxies,
