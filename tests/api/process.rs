@@ -287,7 +287,46 @@ async fn the_cli_migrates_creates_users_and_generates_keys(backend: Backend) {
     cleanup.run().await;
 }
 
+/// Three servers started at the same moment against one fresh database all
+/// come up (their migrations run one after another under PostgreSQL's
+/// advisory lock; SQLite serialises writers itself) and serve the same data.
+async fn servers_started_together_migrate_once(backend: Backend) {
+    let Some((url, cleanup)) = database(backend).await else {
+        return;
+    };
+    let servers: Vec<ServerProcess> = std::thread::scope(|scope| {
+        let starts: Vec<_> = (0..3)
+            .map(|_| scope.spawn(|| ServerProcess::start(&url, &[])))
+            .collect();
+        starts.into_iter().map(|s| s.join().unwrap()).collect()
+    });
+    for server in &servers {
+        assert!(served(server.addr), "a server did not come up");
+    }
+    let res = servers[0]
+        .client
+        .post(
+            "/api/auth/register",
+            None,
+            &json!({"email": "together@example.com", "password": "correct horse battery", "name": "T"}),
+        )
+        .await;
+    assert_eq!(res.status, 201, "{}", res.text());
+    let res = servers[2]
+        .client
+        .post(
+            "/api/auth/login",
+            None,
+            &json!({"email": "together@example.com", "password": "correct horse battery"}),
+        )
+        .await;
+    assert_eq!(res.status, 200, "{}", res.text());
+    drop(servers);
+    cleanup.run().await;
+}
+
 on_both!(
+    servers_started_together_migrate_once,
     sigterm_finishes_the_request_in_flight_and_refuses_new_ones,
     a_500_is_generic_for_the_client_and_detailed_in_the_log,
     the_cli_migrates_creates_users_and_generates_keys,
