@@ -220,19 +220,22 @@ impl FromRequest for Caller {
     }
 }
 
+/// Counts a missing or malformed `Authorization` header under its cause.
+fn count_header_failure(req: &HttpRequest, state: &AppState) {
+    state
+        .metrics
+        .auth_failure(if req.headers().contains_key(header::AUTHORIZATION) {
+            "malformed_header"
+        } else {
+            "missing_token"
+        });
+}
+
 fn caller(req: &HttpRequest) -> Result<Caller, AppError> {
     let state = req
         .app_data::<web::Data<AppState>>()
         .ok_or_else(|| AppError::internal("application state is not configured"))?;
-    let token = bearer(req).inspect_err(|_| {
-        state
-            .metrics
-            .auth_failure(if req.headers().contains_key(header::AUTHORIZATION) {
-                "malformed_header"
-            } else {
-                "missing_token"
-            });
-    })?;
+    let token = bearer(req).inspect_err(|_| count_header_failure(req, state))?;
     let user_id = state
         .auth
         .verify_token(&token)
@@ -250,13 +253,7 @@ impl FromRequest for AuthUser {
         let token = bearer(req);
         let state = req.app_data::<web::Data<AppState>>().cloned();
         if let (Err(_), Some(state)) = (&token, &state) {
-            state
-                .metrics
-                .auth_failure(if req.headers().contains_key(header::AUTHORIZATION) {
-                    "malformed_header"
-                } else {
-                    "missing_token"
-                });
+            count_header_failure(req, state);
         }
         Box::pin(async move {
             let token = token?;
